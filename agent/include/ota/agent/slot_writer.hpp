@@ -1,0 +1,164 @@
+// slot_writer.hpp — writes an image into a slot, chunk by chunk, so that an
+// interrupted download resumes instead of restarting.
+//
+// Writing (SlotWriter):
+//   - Chunks may have any size. Bytes are buffered only up to the slot's write
+//     alignment; everything else goes straight to flash. RAM: one alignment
+//     buffer (kMaxWriteAlignment bytes) and one SHA-256 context.
+//   - Sectors are erased lazily, just before the first byte of each is
+//     written, so the slot is never erased further than it is written.
+//   - The SHA-256 of the image is computed as bytes arrive and compared with
+//     the expected digest by the caller after finish().
+//   - After each completed checkpoint (every `checkpoint_sectors()` sectors,
+//     and at the end of the image) the writer appends the byte offset to the
+//     ProgressLog. After a power loss, resume() continues from the last
+//     checkpoint: the bytes before it are read back from the slot and hashed
+//     again (so the digest covers what the flash really holds), the partly
+//     written sector after it is erased again and rewritten. The caller must
+//     send the image again from offset().
+//   - Delta installs are not resumable (the patch stream cannot restart in the
+//     middle): they record no checkpoints and resume() restarts them at 0.
+//     The old image they read is in the other slot and is never modified.
+//
+// Download progress log (ProgressLog), one sector of the boot area
+// (boot_store.hpp: sector kProgressLogSector). Erased and given a header at
+// the start of each install; entries are appended in erased space and never
+// rewritten, so appending a checkpoint is a single flash write, and a torn
+// entry only costs its own slot. All integers little-endian; `A` is the write
+// alignment and every field group below is padded to a multiple of A with the
+// erased value:
+//
+//   header, at offset 0 of the sector (20 bytes, padded to H = roundup(20, A)):
+//      0  magic "OTPL"
+//      4  install_id (u32)     the BootStore install it belongs to
+//      8  image_size (u32)
+//     12  kind (u8: 0 full image, 1 delta)   13..15 reserved = 0
+//     16  crc32 of bytes 0..15
+//
+//   entry k, at offset H + k * E (12 bytes, padded to E = roundup(12, A)):
+//      0  marker (u8) = erased value XOR 0xA5: never reads as erased, so an
+//         entry with any byte landed is never taken for free space
+//      1  reserved = 0 (3 bytes)
+//      4  offset (u32): bytes of the image known to be on flash
+//      8  crc32 of (install_id as u32 LE, then entry bytes 0..7)
+//
+// The current progress is the largest offset among valid entries; entries
+// that do not check (torn writes) are skipped; the next entry goes after the
+// last one that is not all erased. A header that does not check, or belongs to
+// another install, size or kind, means "no progress".
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "ota/agent/agent_status.hpp"
+#include "ota/agent/boot_store.hpp"
+#include "ota/agent/flash_area.hpp"
+#include "ota/agent/sha256.hpp"
+
+namespace ota::agent {
+
+enum class InstallKind : std::uint8_t { FullImage, Delta };
+
+// What the progress log says about one install.
+struct DownloadProgress {
+  bool bound = false;               // the log belongs to this install
+  std::uint32_t offset = 0;         // bytes recorded as written (0 when not bound)
+};
+
+class ProgressLog {
+ public:
+  // `area` is the boot area; the log occupies the sector at `sector_offset`.
+  ProgressLog(FlashArea& area, std::uint32_t sector_offset) : area_(area), sector_offset_(sector_offset) {}
+  ProgressLog(const ProgressLog&) = delete;
+  ProgressLog& operator=(const ProgressLog&) = delete;
+
+  // Entries that fit after the header.
+  std::uint32_t capacity() const;
+
+  // Erases the log and writes a header for this install (two flash operations).
+  AgentStatus start(std::uint32_t install_id, std::uint32_t image_size, InstallKind kind);
+
+  // Reads the log. `out.bound` is false (offset 0) when the header is missing,
+  // torn, or for another install/size/kind; append() then needs start() first.
+  AgentStatus scan(std::uint32_t install_id, std::uint32_t image_size, InstallKind kind, DownloadProgress& out);
+
+  // Records that `offset` bytes are on flash. Requires a bound log (start() or
+  // a bound scan()). When the log is full the checkpoint is skipped (Ok): the
+  // download still completes, a resume just goes back further.
+  AgentStatus append(std::uint32_t offset);
+
+ private:
+  std::uint32_t header_span() const;
+  std::uint32_t entry_span() const;
+
+  FlashArea& area_;
+  std::uint32_t sector_offset_;
+  bool bound_ = false;
+  std::uint32_t install_id_ = 0;
+  std::uint32_t next_entry_ = 0;  // index of the next free entry
+};
+
+class SlotWriter {
+ public:
+  SlotWriter(FlashArea& slot, ProgressLog& log) : slot_(slot), log_(log) {}
+  SlotWriter(const SlotWriter&) = delete;
+  SlotWriter& operator=(const SlotWriter&) = delete;
+
+  // Starts a fresh write of an image of `image_size` bytes at offset 0 and
+  // restarts the progress log. TooLarge when it does not fit the slot,
+  // BadLayout when the slot's geometry is unusable.
+  AgentStatus begin(std::uint32_t install_id, std::uint32_t image_size, InstallKind kind);
+
+  // Continues install `install_id` after a reboot from its last checkpoint
+  // (re-hashing the bytes already in the slot), or from 0 when there is none
+  // (the log is then restarted). Deltas always restart from 0.
+  AgentStatus resume(std::uint32_t install_id, std::uint32_t image_size, InstallKind kind);
+
+  // Bytes accepted so far: where the caller continues sending the image.
+  std::uint32_t offset() const { return accepted_; }
+  std::uint32_t image_size() const { return image_size_; }
+  bool active() const { return active_; }
+  // Sectors between two checkpoints (1 unless the log is too small).
+  std::uint32_t checkpoint_sectors() const { return checkpoint_sectors_; }
+
+  // Appends `bytes` to the image. Overflow (nothing written) when they would
+  // go past image_size; WrongState when no write is in progress; NeedsReboot
+  // after an earlier flash failure.
+  AgentStatus write(std::span<const std::uint8_t> bytes);
+
+  // Writes the buffered tail (padded with the erased value), records the final
+  // checkpoint and returns the SHA-256 of the image in `digest`. Incomplete
+  // when fewer than image_size bytes were written. The writer is then idle.
+  AgentStatus finish(Digest& digest);
+
+  // Forgets the write in progress (no flash access).
+  void abandon() { active_ = false; }
+
+ private:
+  AgentStatus setup(std::uint32_t image_size, InstallKind kind);
+  AgentStatus program(std::span<const std::uint8_t> bytes);
+  AgentStatus fail(AgentStatus s) {
+    faulted_ = true;
+    return s;
+  }
+
+  FlashArea& slot_;
+  ProgressLog& log_;
+  Sha256 hash_;
+  std::array<std::uint8_t, kMaxWriteAlignment> tail_{};
+  std::uint32_t tail_size_ = 0;
+  std::uint32_t image_size_ = 0;
+  std::uint32_t accepted_ = 0;     // bytes given to write() (hashed)
+  std::uint32_t written_ = 0;      // bytes on flash (a multiple of the alignment until finish)
+  std::uint32_t erased_until_ = 0; // end of the last sector erased in this session
+  std::uint32_t last_checkpoint_ = 0;
+  std::uint32_t checkpoint_sectors_ = 1;
+  InstallKind kind_ = InstallKind::FullImage;
+  bool active_ = false;
+  bool faulted_ = false;
+};
+
+}  // namespace ota::agent
