@@ -14,6 +14,7 @@
 #include <boost/program_options.hpp>
 
 #include "bench_registry.hpp"
+#include "ota/sim/calendar_queue.hpp"
 #include "ota/sim/random.hpp"
 #include "ota/sim/simulator.hpp"
 
@@ -110,7 +111,7 @@ int run_engine(int argc, char** argv) {
   opts.add_options()("help,h", "show options")("json", "one JSON line per measurement")(
       "pending", po::value(&pendings)->multitoken(), "pending-event counts (default 1e3 1e6 1e7)")(
       "events", po::value(&events), "events to time per point (default max(1e7, 2 x pending))")(
-      "queue", po::value(&queue)->default_value("radix256"), "radix256 | radix | heap4 | all")(
+      "queue", po::value(&queue)->default_value("radix256"), "radix256 | radix | heap4 | calendar | all")(
       "seed", po::value(&seed)->default_value(1), "random seed");
   po::variables_map vm;
   try {
@@ -124,8 +125,9 @@ int run_engine(int argc, char** argv) {
     std::cout << opts;
     return 0;
   }
-  if (queue != "radix256" && queue != "radix" && queue != "heap4" && queue != "all") {
-    std::cerr << "otasim-bench engine: --queue must be radix256, radix, heap4 or all, not '" << queue << "'\n";
+  if (queue != "radix256" && queue != "radix" && queue != "heap4" && queue != "calendar" && queue != "all") {
+    std::cerr << "otasim-bench engine: --queue must be radix256, radix, heap4, calendar or all, not '" << queue
+              << "'\n";
     return 2;
   }
   if (pendings.empty()) pendings = {1000, 1000000, 10000000};
@@ -141,6 +143,8 @@ int run_engine(int argc, char** argv) {
     if (queue == "radix" || queue == "all") print(json, RadixEventQueue::kName, p, run_hold<RadixEventQueue>(p, n, seed));
     if (queue == "heap4" || queue == "all")
       print(json, QuaternaryHeapQueue::kName, p, run_hold<QuaternaryHeapQueue>(p, n, seed));
+    if (queue == "calendar" || queue == "all")
+      print(json, CalendarEventQueue::kName, p, run_hold<CalendarEventQueue>(p, n, seed));
   }
   return 0;
 }

@@ -9,11 +9,12 @@
 //                  [--revoked-key-id HEX16 ...] --hardware-id ID
 //                  --min-security-counter N --slot-size BYTES
 //                  [--image IMG] [--patch PATCH] [--running-image IMG]
-//   otasign delta OLD NEW --out PATCH
+//   otasign delta OLD NEW --out PATCH [--dict-log2 N] [--fast]
 //
 // Files:
 //   KEY       private key, PEM "EC PRIVATE KEY" (SEC1, P-256), mode 0600.
 //   KEY.pub   public key, PEM "PUBLIC KEY" (SubjectPublicKeyInfo), mode 0644.
+//   PATCH     a delta patch in the format of delta.hpp ("OTAD" header).
 //   SIGNED_MANIFEST  the signed envelope of manifest.hpp: the manifest bytes
 //             (100..200 B, self-delimiting) followed by the 64-byte ECDSA
 //             P-256 signature r||s over SHA-256 of those bytes.
@@ -46,6 +47,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "ota/agent/delta.hpp"
 #include "ota/agent/manifest.hpp"
 #include "ota/agent/sha256.hpp"
 #include "ota/agent/signing.hpp"
@@ -116,6 +118,12 @@ std::uint32_t require_u32(const std::string& flag, const std::string& text) {
   return static_cast<std::uint32_t>(*v);
 }
 
+std::uint64_t require_u64(const std::string& flag, const std::string& text) {
+  const auto v = parse_uint(text, UINT64_MAX);
+  if (!v) throw UsageError{"--" + flag + " '" + text + "': expected a number (decimal or 0x hex) below 2^64"};
+  return *v;
+}
+
 // A byte count: a number with an optional K (KiB) or M (MiB) suffix.
 std::uint32_t require_size(const std::string& flag, std::string text) {
   std::uint64_t unit = 1;
@@ -125,7 +133,8 @@ std::uint32_t require_size(const std::string& flag, std::string text) {
   if (unit != 1) text.pop_back();
   const auto v = parse_uint(text, UINT32_MAX);
   if (!v || *v * unit > UINT32_MAX)
-    throw UsageError{"--" + flag + " '" + original + "': expected a byte count (e.g. 1572864, 0x180000, 1536K) below 4 GiB"};
+    throw UsageError{"--" + flag + " '" + original +
+                     "': expected a byte count (e.g. 1572864, 0x180000, 1536K) below 4 GiB"};
   return static_cast<std::uint32_t>(*v * unit);
 }
 
@@ -250,9 +259,20 @@ class AtomicFile {
     fd_ = -1;
     if (::close(fd) != 0) fail("cannot close");
   }
-  void commit() {
+  // Moves the file into place. With `replace` false an existing file is never
+  // overwritten, not even one created since the caller last looked (link(2)
+  // fails with EEXIST atomically).
+  void commit(bool replace = true) {
     if (fd_ >= 0) finish();
-    if (::rename(temp_.c_str(), path_.c_str()) != 0) fail("cannot rename into place");
+    if (replace) {
+      if (::rename(temp_.c_str(), path_.c_str()) != 0) fail("cannot rename into place");
+    } else {
+      if (::link(temp_.c_str(), path_.c_str()) != 0) {
+        if (errno == EEXIST) throw UsageError{"'" + path_ + "' already exists (use --force to replace it)"};
+        fail("cannot move into place");
+      }
+      ::unlink(temp_.c_str());
+    }
     committed_ = true;
   }
   const std::string& path() const { return path_; }
@@ -311,8 +331,7 @@ int run_keygen(int argc, char** argv) {
       if (file_exists(p)) throw UsageError{"'" + p + "' already exists (use --force to replace it)"};
   }
   agent::SigningResult<agent::SigningKey> key =
-      vm.count("seed") ? agent::SigningKey::generate_from_seed(
-                             std::uint64_t{require_u32("seed", vm["seed"].as<std::string>())})
+      vm.count("seed") ? agent::SigningKey::generate_from_seed(require_u64("seed", vm["seed"].as<std::string>()))
                        : agent::SigningKey::generate();
   if (!key) throw UsageError{"key generation failed: " + key.error()};
   const auto private_pem = key.value().private_pem();
@@ -326,9 +345,10 @@ int run_keygen(int argc, char** argv) {
   AtomicFile public_file(pub_path, 0644);
   public_file.write(public_pem.value());
   public_file.finish();
-  public_file.commit();
+  const bool replace = vm.count("force") != 0;
+  public_file.commit(replace);
   try {
-    private_file.commit();
+    private_file.commit(replace);
   } catch (const UsageError&) {
     ::unlink(pub_path.c_str());  // no half-made key pair
     throw;
@@ -482,6 +502,12 @@ void print_manifest(const agent::Manifest& m, const agent::KeyStore& keys) {
   std::cout << "\n";
 }
 
+std::string hex_value(std::uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
 int report(agent::Verdict v, const std::string& detail = {}) {
   if (v == agent::Verdict::Accepted) {
     std::cout << "verdict: ACCEPTED\n";
@@ -551,9 +577,11 @@ int run_verify(int argc, char** argv) {
 
   std::cout << "signed_manifest: " << manifest_path << " (" << envelope.size() << " bytes)\n";
   if (!mv.parse.ok()) {
-    return report(agent::Verdict::BadFormat, std::string(mv.parse.field) + " at byte " +
-                                                 std::to_string(mv.parse.offset) + ": " +
-                                                 std::string(agent::to_string(mv.parse.error)));
+    return report(agent::Verdict::BadFormat, std::string(agent::to_string(mv.parse.error)) + ": " +
+                                                 std::string(mv.parse.field) + " at byte " +
+                                                 std::to_string(mv.parse.offset) + " is " +
+                                                 std::to_string(mv.parse.value) + " (" + hex_value(mv.parse.value) +
+                                                 ")");
   }
   const agent::Manifest& m = mv.parse.manifest;
   // Which payload files are needed depends on the manifest; ask for them
@@ -604,8 +632,51 @@ int run_verify(int argc, char** argv) {
 
 // ---- delta ------------------------------------------------------------------
 
-// TEMPORARY until agent/include/ota/agent/delta.hpp lands.
-int run_delta(int, char**) { throw UsageError{"the delta encoder is not in this build yet"}; }
+int run_delta(int argc, char** argv) {
+  po::options_description options("otasign delta");
+  std::string old_path;
+  std::string new_path;
+  std::string out;
+  options.add_options()("help,h", "show this help")("old", po::value<std::string>(&old_path)->required(),
+                                                    "the base image (what the device runs)")(
+      "new", po::value<std::string>(&new_path)->required(), "the new image")(
+      "out", po::value<std::string>(&out)->required(), "patch file to write")(
+      "dict-log2", po::value<std::string>(),
+      "decoder dictionary 2^N bytes, 12..16 (device RAM; default 16)")(
+      "fast", "skip the search over compressor settings (larger patch, about 4x faster)");
+  po::positional_options_description positional;
+  positional.add("old", 1).add("new", 1);
+  const po::variables_map vm = parse_options("delta", argc, argv, options, &positional);
+  if (vm.count("help")) {
+    print_help("otasign delta OLD NEW --out PATCH [--dict-log2 N] [--fast]", options);
+    return kExitOk;
+  }
+  agent::DeltaOptions delta_options;
+  if (vm.count("dict-log2")) {
+    const std::string text = vm["dict-log2"].as<std::string>();
+    const auto v = parse_uint(text, agent::kMaxDictLog2);
+    if (!v || *v < agent::kMinDictLog2)
+      throw UsageError{"--dict-log2 '" + text + "': expected " + std::to_string(agent::kMinDictLog2) + ".." +
+                       std::to_string(agent::kMaxDictLog2)};
+    delta_options.dict_log2 = static_cast<std::uint8_t>(*v);
+  }
+  delta_options.exhaustive = vm.count("fast") == 0;
+
+  const std::vector<std::uint8_t> old_image = read_file("old image", old_path);
+  const std::vector<std::uint8_t> new_image = read_file("new image", new_path);
+  std::vector<std::uint8_t> patch;
+  try {
+    patch = agent::encode_delta(old_image, new_image, delta_options);
+  } catch (const std::exception& e) {
+    throw UsageError{std::string("cannot make a patch from '") + old_path + "' to '" + new_path + "': " + e.what()};
+  }
+  AtomicFile file(out, 0644);
+  file.write(patch);
+  file.commit();
+  std::cout << "patch: " << out << " (" << patch.size() << " bytes; old " << old_image.size() << " B -> new "
+            << new_image.size() << " B)\n";
+  return kExitOk;
+}
 
 // ---- main -------------------------------------------------------------------
 

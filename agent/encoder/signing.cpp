@@ -152,7 +152,8 @@ SigningKey::~SigningKey() { mbedtls_platform_zeroize(private_scalar_.data(), pri
 SigningResult<SigningKey> SigningKey::generate() {
   detail::SystemDrbg rng;
   int rc = rng.seed("otasign keygen");
-  if (rc != 0) return SigningResult<SigningKey>::failure(detail::mbedtls_message("seeding CTR_DRBG from system entropy", rc));
+  if (rc != 0)
+    return SigningResult<SigningKey>::failure(detail::mbedtls_message("seeding CTR_DRBG from system entropy", rc));
   detail::Keypair kp;
   rc = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, &kp.v, mbedtls_ctr_drbg_random, &rng.drbg);
   if (rc != 0) return SigningResult<SigningKey>::failure(detail::mbedtls_message("generating P-256 key", rc));

@@ -68,11 +68,12 @@ constexpr std::size_t size_for(std::size_t hardware_id_count, bool has_delta) {
   return kManifestFixedSize + 4 * hardware_id_count + (has_delta ? kManifestDeltaSize : 0);
 }
 
-ManifestParse fail(ManifestError e, std::string_view field, std::size_t offset) {
+ManifestParse fail(ManifestError e, std::string_view field, std::size_t offset, std::uint64_t value) {
   ManifestParse r;
   r.error = e;
   r.field = field;
   r.offset = offset;
+  r.value = value;
   return r;
 }
 
@@ -103,25 +104,27 @@ ManifestParse parse_manifest(std::span<const std::uint8_t> bytes) {
   using namespace detail;
   // Every prefix of a valid manifest must report Truncated, so the header
   // checks run only once the header is complete.
-  if (bytes.size() < kHeaderSize) return fail(ManifestError::Truncated, "header", bytes.size());
+  if (bytes.size() < kHeaderSize) return fail(ManifestError::Truncated, "header", kHeaderSize, bytes.size());
   const std::uint8_t* p = bytes.data();
 
   if (!std::equal(kMagic.begin(), kMagic.end(), p + kOffMagic))
-    return fail(ManifestError::BadMagic, "magic", kOffMagic);
+    return fail(ManifestError::BadMagic, "magic", kOffMagic, load_u32(p + kOffMagic));
   if (p[kOffFormatVersion] != kManifestFormatVersion)
-    return fail(ManifestError::UnsupportedVersion, "format_version", kOffFormatVersion);
+    return fail(ManifestError::UnsupportedVersion, "format_version", kOffFormatVersion, p[kOffFormatVersion]);
   const std::uint8_t flags = p[kOffFlags];
-  if ((flags & ~kManifestFlagHasDelta) != 0) return fail(ManifestError::ReservedBitsSet, "flags", kOffFlags);
+  if ((flags & ~kManifestFlagHasDelta) != 0) return fail(ManifestError::ReservedBitsSet, "flags", kOffFlags, flags);
   const std::uint8_t count = p[kOffHardwareIdCount];
   if (count == 0 || count > kMaxHardwareIds)
-    return fail(ManifestError::BadHardwareIdCount, "hardware_id_count", kOffHardwareIdCount);
-  if (p[kOffReserved7] != 0) return fail(ManifestError::ReservedNotZero, "reserved", kOffReserved7);
+    return fail(ManifestError::BadHardwareIdCount, "hardware_id_count", kOffHardwareIdCount, count);
+  if (p[kOffReserved7] != 0) return fail(ManifestError::ReservedNotZero, "reserved", kOffReserved7, p[kOffReserved7]);
   const bool has_delta = (flags & kManifestFlagHasDelta) != 0;
   const std::size_t expected_size = size_for(count, has_delta);
-  if (load_u16(p + kOffManifestSize) != expected_size)
-    return fail(ManifestError::SizeMismatch, "manifest_size", kOffManifestSize);
-  if (bytes.size() < expected_size) return fail(ManifestError::Truncated, "manifest", bytes.size());
-  if (bytes.size() > expected_size) return fail(ManifestError::TrailingBytes, "manifest", expected_size);
+  const std::uint16_t declared_size = load_u16(p + kOffManifestSize);
+  if (declared_size != expected_size)
+    return fail(ManifestError::SizeMismatch, "manifest_size", kOffManifestSize, declared_size);
+  if (bytes.size() < expected_size) return fail(ManifestError::Truncated, "manifest", expected_size, bytes.size());
+  if (bytes.size() > expected_size)
+    return fail(ManifestError::TrailingBytes, "manifest", expected_size, bytes.size());
 
   ManifestParse r;
   Manifest& m = r.manifest;
@@ -132,26 +135,27 @@ ManifestParse parse_manifest(std::span<const std::uint8_t> bytes) {
   m.version.patch = load_u16(p + kOffVersionPatch);
   m.security_counter = load_u32(p + kOffSecurityCounter);
   m.image_size = load_u32(p + kOffImageSize);
-  if (m.image_size == 0) return fail(ManifestError::ZeroImageSize, "image_size", kOffImageSize);
+  if (m.image_size == 0) return fail(ManifestError::ZeroImageSize, "image_size", kOffImageSize, 0);
   m.build_time = load_u64(p + kOffBuildTime);
   load_bytes(p + kOffKeyId, m.key_id);
   load_bytes(p + kOffSourceCommit, m.source_commit);
-  if (load_u32(p + kOffReserved60) != 0) return fail(ManifestError::ReservedNotZero, "reserved", kOffReserved60);
+  if (const std::uint32_t reserved = load_u32(p + kOffReserved60); reserved != 0)
+    return fail(ManifestError::ReservedNotZero, "reserved", kOffReserved60, reserved);
   load_bytes(p + kOffImageSha256, m.image_sha256);
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t off = kOffHardwareIds + 4 * i;
     m.hardware_ids[i] = load_u32(p + off);
     if (i > 0 && m.hardware_ids[i] <= m.hardware_ids[i - 1])
-      return fail(ManifestError::HardwareIdsNotSorted, "hardware_ids", off);
+      return fail(ManifestError::HardwareIdsNotSorted, "hardware_ids", off, m.hardware_ids[i]);
   }
   if (has_delta) {
     const std::size_t d = kOffHardwareIds + 4 * std::size_t{count};
     DeltaInfo delta;
     load_bytes(p + d + kDeltaOffBase, delta.base_sha256);
     delta.patch_size = load_u32(p + d + kDeltaOffPatchSize);
-    if (delta.patch_size == 0) return fail(ManifestError::ZeroPatchSize, "delta.patch_size", d + kDeltaOffPatchSize);
-    if (load_u32(p + d + kDeltaOffReserved) != 0)
-      return fail(ManifestError::ReservedNotZero, "delta.reserved", d + kDeltaOffReserved);
+    if (delta.patch_size == 0) return fail(ManifestError::ZeroPatchSize, "delta.patch_size", d + kDeltaOffPatchSize, 0);
+    if (const std::uint32_t reserved = load_u32(p + d + kDeltaOffReserved); reserved != 0)
+      return fail(ManifestError::ReservedNotZero, "delta.reserved", d + kDeltaOffReserved, reserved);
     load_bytes(p + d + kDeltaOffPatchSha256, delta.patch_sha256);
     m.delta = delta;
   }
@@ -211,23 +215,25 @@ EncodedManifest encode_manifest(const Manifest& m) {
 SignedManifestView split_signed_manifest(std::span<const std::uint8_t> envelope) {
   using namespace detail;
   SignedManifestView v;
-  if (envelope.size() < kHeaderSize) return v;  // Truncated
-  if (!std::equal(kMagic.begin(), kMagic.end(), envelope.data() + kOffMagic)) {
-    v.error = ManifestError::BadMagic;
+  auto fail_view = [&v](ManifestError e, std::string_view field, std::size_t offset, std::uint64_t value) {
+    v.error = e;
+    v.field = field;
+    v.offset = offset;
+    v.value = value;
     return v;
-  }
+  };
+  if (envelope.size() < kHeaderSize)
+    return fail_view(ManifestError::Truncated, "envelope", kHeaderSize, envelope.size());
+  if (!std::equal(kMagic.begin(), kMagic.end(), envelope.data() + kOffMagic))
+    return fail_view(ManifestError::BadMagic, "magic", kOffMagic, load_u32(envelope.data() + kOffMagic));
   const std::size_t manifest_size = load_u16(envelope.data() + kOffManifestSize);
-  if (manifest_size < kManifestMinSize || manifest_size > kManifestMaxSize) {
-    v.error = ManifestError::SizeMismatch;
-    return v;
-  }
+  if (manifest_size < kManifestMinSize || manifest_size > kManifestMaxSize)
+    return fail_view(ManifestError::SizeMismatch, "manifest_size", kOffManifestSize, manifest_size);
   const std::size_t total = manifest_size + kSignatureSize;
-  if (envelope.size() < total) return v;  // Truncated
-  if (envelope.size() > total) {
-    v.error = ManifestError::TrailingBytes;
-    return v;
-  }
+  if (envelope.size() < total) return fail_view(ManifestError::Truncated, "envelope", total, envelope.size());
+  if (envelope.size() > total) return fail_view(ManifestError::TrailingBytes, "envelope", total, envelope.size());
   v.error = ManifestError::Ok;
+  v.field = {};
   v.manifest = envelope.first(manifest_size);
   v.signature = envelope.subspan(manifest_size, kSignatureSize);
   return v;

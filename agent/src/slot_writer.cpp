@@ -134,12 +134,13 @@ AgentStatus ProgressLog::append(std::uint32_t offset) {
 
 // --- SlotWriter --------------------------------------------------------------
 
-AgentStatus SlotWriter::setup(std::uint32_t image_size, InstallKind kind) {
+AgentStatus SlotWriter::setup(FlashArea& slot, std::uint32_t image_size, InstallKind kind) {
   active_ = false;
   faulted_ = false;
-  if (!geometry_ok(slot_)) return AgentStatus::failure(AgentError::BadLayout);
-  if (image_size == 0 || image_size > slot_.size()) return AgentStatus::failure(AgentError::TooLarge);
-  const std::uint32_t sector = slot_.sector_size();
+  slot_ = &slot;
+  if (!geometry_ok(slot)) return AgentStatus::failure(AgentError::BadLayout);
+  if (image_size == 0 || image_size > slot.size()) return AgentStatus::failure(AgentError::TooLarge);
+  const std::uint32_t sector = slot.sector_size();
   const std::uint32_t image_sectors = (image_size + sector - 1) / sector;
   // One entry stays free for the final checkpoint.
   const std::uint32_t cap = log_.capacity();
@@ -153,21 +154,23 @@ AgentStatus SlotWriter::setup(std::uint32_t image_size, InstallKind kind) {
   return AgentStatus::success();
 }
 
-AgentStatus SlotWriter::begin(std::uint32_t install_id, std::uint32_t image_size, InstallKind kind) {
-  if (AgentStatus s = setup(image_size, kind); !s.ok()) return s;
+AgentStatus SlotWriter::begin(FlashArea& slot, std::uint32_t install_id, std::uint32_t image_size,
+                              InstallKind kind) {
+  if (AgentStatus s = setup(slot, image_size, kind); !s.ok()) return s;
   if (AgentStatus s = log_.start(install_id, image_size, kind); !s.ok()) return fail(s);
   active_ = true;
   return AgentStatus::success();
 }
 
-AgentStatus SlotWriter::resume(std::uint32_t install_id, std::uint32_t image_size, InstallKind kind) {
-  if (AgentStatus s = setup(image_size, kind); !s.ok()) return s;
+AgentStatus SlotWriter::resume(FlashArea& slot, std::uint32_t install_id, std::uint32_t image_size,
+                               InstallKind kind) {
+  if (AgentStatus s = setup(slot, image_size, kind); !s.ok()) return s;
   DownloadProgress progress;
   if (AgentStatus s = log_.scan(install_id, image_size, kind, progress); !s.ok()) return fail(s);
   std::uint32_t offset = kind == InstallKind::FullImage ? progress.offset : 0;
   // Only sector boundaries and the image end are ever recorded; anything else
   // cannot be trusted, so start over.
-  if (offset > image_size || (offset != image_size && offset % slot_.sector_size() != 0)) offset = 0;
+  if (offset > image_size || (offset != image_size && offset % slot_->sector_size() != 0)) offset = 0;
   if (!progress.bound) {
     if (AgentStatus s = log_.start(install_id, image_size, kind); !s.ok()) return fail(s);
   }
@@ -175,7 +178,7 @@ AgentStatus SlotWriter::resume(std::uint32_t install_id, std::uint32_t image_siz
   std::array<std::uint8_t, kMaxWriteAlignment> buf{};
   for (std::uint32_t at = 0; at < offset;) {
     const std::uint32_t n = std::min<std::uint32_t>(static_cast<std::uint32_t>(buf.size()), offset - at);
-    const FlashStatus fs = slot_.read(at, std::span<std::uint8_t>(buf.data(), n));
+    const FlashStatus fs = slot_->read(at, std::span<std::uint8_t>(buf.data(), n));
     if (fs != FlashStatus::Ok) return fail(AgentStatus::flash_failed(fs));
     hash_.update(std::span<const std::uint8_t>(buf.data(), n));
     at += n;
@@ -187,16 +190,16 @@ AgentStatus SlotWriter::resume(std::uint32_t install_id, std::uint32_t image_siz
 }
 
 AgentStatus SlotWriter::program(std::span<const std::uint8_t> bytes) {
-  const std::uint32_t sector = slot_.sector_size();
+  const std::uint32_t sector = slot_->sector_size();
   const std::uint32_t checkpoint_bytes = checkpoint_sectors_ * sector;
   while (!bytes.empty()) {
     if (written_ == erased_until_) {
-      const FlashStatus fs = slot_.erase_sector(erased_until_);
+      const FlashStatus fs = slot_->erase_sector(erased_until_);
       if (fs != FlashStatus::Ok) return fail(AgentStatus::flash_failed(fs));
       erased_until_ += sector;
     }
     const std::size_t n = std::min<std::size_t>(bytes.size(), erased_until_ - written_);
-    const FlashStatus fs = slot_.write(written_, bytes.first(n));
+    const FlashStatus fs = slot_->write(written_, bytes.first(n));
     if (fs != FlashStatus::Ok) return fail(AgentStatus::flash_failed(fs));
     written_ += static_cast<std::uint32_t>(n);
     bytes = bytes.subspan(n);
@@ -215,7 +218,7 @@ AgentStatus SlotWriter::write(std::span<const std::uint8_t> bytes) {
   hash_.update(bytes);
   accepted_ += static_cast<std::uint32_t>(bytes.size());
 
-  const std::uint32_t align = slot_.write_alignment();
+  const std::uint32_t align = slot_->write_alignment();
   if (tail_size_ > 0) {
     const std::size_t take = std::min<std::size_t>(align - tail_size_, bytes.size());
     std::copy_n(bytes.begin(), take, tail_.begin() + tail_size_);
@@ -238,8 +241,8 @@ AgentStatus SlotWriter::finish(Digest& digest) {
   if (!active_) return AgentStatus::failure(AgentError::WrongState);
   if (accepted_ != image_size_) return AgentStatus::failure(AgentError::Incomplete);
   if (tail_size_ > 0) {
-    const std::uint32_t align = slot_.write_alignment();
-    std::fill(tail_.begin() + tail_size_, tail_.begin() + align, slot_.erased_value());
+    const std::uint32_t align = slot_->write_alignment();
+    std::fill(tail_.begin() + tail_size_, tail_.begin() + align, slot_->erased_value());
     tail_size_ = 0;
     if (AgentStatus s = program(std::span<const std::uint8_t>(tail_.data(), align)); !s.ok()) return s;
   }

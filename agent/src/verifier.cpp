@@ -128,7 +128,9 @@ ManifestVerification Verifier::verify_manifest(std::span<const std::uint8_t> sig
   const SignedManifestView envelope = split_signed_manifest(signed_manifest);
   if (!envelope.ok()) {
     out.parse.error = envelope.error;
-    out.parse.field = "envelope";
+    out.parse.field = envelope.field;
+    out.parse.offset = envelope.offset;
+    out.parse.value = envelope.value;
     return out;
   }
   out.parse = parse_manifest(envelope.manifest);

@@ -158,7 +158,10 @@ TEST_CASE("every truncation of a manifest is reported as truncated", "[manifest]
     for (std::size_t len = 0; len < full.size(); ++len) {
       CAPTURE(len, full.size());
       const Bytes prefix(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(len));
-      CHECK(parse_error(prefix) == ManifestError::Truncated);
+      const ManifestParse p = parse_manifest(prefix);
+      CHECK(p.error == ManifestError::Truncated);
+      CHECK(p.value == len);
+      CHECK(p.offset == (len < 10 ? 10 : full.size()));  // what the fields need
     }
   }
 }
@@ -167,7 +170,10 @@ TEST_CASE("bytes after the manifest are rejected", "[manifest]") {
   for (bool with_delta : {false, true}) {
     Bytes b = golden_bytes(with_delta);
     b.push_back(0);
-    CHECK(parse_error(b) == ManifestError::TrailingBytes);
+    const ManifestParse p = parse_manifest(b);
+    CHECK(p.error == ManifestError::TrailingBytes);
+    CHECK(p.value == b.size());
+    CHECK(p.offset == b.size() - 1);
     // Even 72 extra bytes that look like a delta section.
     b = golden_bytes(false);
     b.resize(b.size() + kManifestDeltaSize, 0x11);
@@ -191,7 +197,7 @@ TEST_CASE("malformed header fields are rejected with the field named", "[manifes
     }
   }
   SECTION("format version") {
-    for (std::uint8_t v : {0, 2, 255}) CHECK(with(4, v).error == ManifestError::UnsupportedVersion);
+    for (int v : {0, 2, 255}) CHECK(with(4, static_cast<std::uint8_t>(v)).error == ManifestError::UnsupportedVersion);
   }
   SECTION("each reserved flag bit") {
     for (int bit = 1; bit < 8; ++bit) {
@@ -201,10 +207,11 @@ TEST_CASE("malformed header fields are rejected with the field named", "[manifes
     }
   }
   SECTION("hardware id count out of range") {
-    for (std::uint8_t n : {0, 9, 255}) {
-      const ManifestParse p = with(6, n);
+    for (int n : {0, 9, 255}) {
+      const ManifestParse p = with(6, static_cast<std::uint8_t>(n));
       CHECK(p.error == ManifestError::BadHardwareIdCount);
       CHECK(p.field == "hardware_id_count");
+      CHECK(p.value == static_cast<std::uint64_t>(n));
     }
   }
   SECTION("count inside range but not matching the bytes") {
@@ -214,7 +221,10 @@ TEST_CASE("malformed header fields are rejected with the field named", "[manifes
   }
   SECTION("reserved header byte") { CHECK(with(7, 1).error == ManifestError::ReservedNotZero); }
   SECTION("manifest_size off by one either way, or in the high byte") {
-    CHECK(with(8, static_cast<std::uint8_t>(good[8] + 1)).error == ManifestError::SizeMismatch);
+    const ManifestParse p = with(8, static_cast<std::uint8_t>(good[8] + 1));
+    CHECK(p.error == ManifestError::SizeMismatch);
+    CHECK(p.field == "manifest_size");
+    CHECK(p.value == good.size() + 1);
     CHECK(with(8, static_cast<std::uint8_t>(good[8] - 1)).error == ManifestError::SizeMismatch);
     CHECK(with(9, 1).error == ManifestError::SizeMismatch);
   }
@@ -309,7 +319,10 @@ TEST_CASE("signed envelope framing", "[manifest]") {
   }
   Bytes longer = envelope;
   longer.push_back(0);
-  CHECK(split_signed_manifest(longer).error == ManifestError::TrailingBytes);
+  const SignedManifestView trailing = split_signed_manifest(longer);
+  CHECK(trailing.error == ManifestError::TrailingBytes);
+  CHECK(trailing.value == envelope.size() + 1);
+  CHECK(trailing.offset == envelope.size());
 
   Bytes bad_size = envelope;
   bad_size[8] = 0xFF;  // 255 > kManifestMaxSize

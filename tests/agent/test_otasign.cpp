@@ -279,8 +279,8 @@ TEST_CASE("otasign verify: a flipped byte of manifest, signature or image is ref
   // Envelope offsets: magic, manifest_size, security counter, key id, hardware
   // id, first and last signature byte.
   for (const Case c : {Case{0, "bad format"}, Case{8, "bad format"}, Case{16, "bad signature"},
-                       Case{35, "unknown key"}, Case{100, "bad signature"}, Case{env.size() - kSignatureSize, "bad signature"},
-                       Case{env.size() - 1, "bad signature"}}) {
+                       Case{35, "unknown key"}, Case{100, "bad signature"},
+                       Case{env.size() - kSignatureSize, "bad signature"}, Case{env.size() - 1, "bad signature"}}) {
     CAPTURE(c.offset);
     Bytes flipped = env;
     flipped[c.offset] ^= 0x01;
@@ -290,6 +290,14 @@ TEST_CASE("otasign verify: a flipped byte of manifest, signature or image is ref
     CHECK(r.exit_code == 1);
     CHECK(contains(r.output, std::string("verdict: REJECTED: ") + c.reason));
   }
+  // The bad-format reason says which field, where, and what was found.
+  Bytes bad_count = env;
+  bad_count[6] = 9;
+  write_file(rel.manifest, bad_count);
+  const RunResult count = otasign(dir, verify_args(rel));
+  CHECK(count.exit_code == 1);
+  CHECK(contains(count.output, "verdict: REJECTED: bad format (hardware id count out of range (expected 1..8): "
+                               "hardware_id_count at byte 6 is 9 (0x9))"));
   write_file(rel.manifest, env);
   for (std::size_t offset : {std::size_t{0}, std::size_t{20000}, image.size() - 1}) {
     CAPTURE(offset);
@@ -340,10 +348,10 @@ TEST_CASE("every single-byte change of manifest or signature, and sampled image 
 
     std::size_t tried = 0;
     for (std::size_t i = 0; i < env.size(); ++i) {
-      for (std::uint8_t mask : {0x01, 0x80, 0xFF}) {
-        CAPTURE(i, int{mask});
+      for (int mask : {0x01, 0x80, 0xFF}) {
+        CAPTURE(i, mask);
         Bytes flipped = env;
-        flipped[i] ^= mask;
+        flipped[i] = static_cast<std::uint8_t>(flipped[i] ^ mask);
         const Verdict got = verify_artifact(v, flipped, payload, dev, running);
         ++tried;
         if (i >= manifest_size) {
@@ -439,8 +447,20 @@ TEST_CASE("otasign refuses bad input with a message naming it, and writes nothin
 TEST_CASE("otasign signs and verifies a delta release", "[otasign]") {
   TempDir dir;
   const SignedRelease rel = make_release(dir);
-  write_file(dir / "old.bin", make_image(38000, 21));
-  write_file(dir / "fw.patch", make_image(900, 22));  // the tool signs whatever patch it is given
+  // The old image: the new one with a few bytes changed and a block removed.
+  Bytes old_image = read_file(rel.image);
+  for (std::size_t i = 100; i < old_image.size(); i += 997) old_image[i] ^= 0x5A;
+  old_image.erase(old_image.begin() + 20000, old_image.begin() + 22000);
+  write_file(dir / "old.bin", old_image);
+  const RunResult d = otasign(dir, {"delta", dir / "old.bin", rel.image, "--out", dir / "fw.patch", "--fast"});
+  INFO(d.output);
+  REQUIRE(d.exit_code == 0);
+  const Bytes patch = read_file(dir / "fw.patch");
+  REQUIRE(patch.size() > 80);
+  CHECK(std::string(patch.begin(), patch.begin() + 4) == "OTAD");
+  CHECK(patch.size() < 40000 / 2);  // related images: the patch is much smaller than the image
+  CHECK(contains(d.output, std::to_string(patch.size()) + " bytes"));
+
   REQUIRE(otasign(dir, {"sign", "--image", rel.image, "--key", rel.key, "--version", "3.1.5", "--security-counter",
                         "4", "--hardware-id", "0xC3A001", "--delta-base", dir / "old.bin", "--patch", dir / "fw.patch",
                         "--build-time", "1700000000", "--out", dir / "delta.sman"})
@@ -453,7 +473,7 @@ TEST_CASE("otasign signs and verifies a delta release", "[otasign]") {
   INFO(ok.output);
   CHECK(ok.exit_code == 0);
   CHECK(contains(ok.output, "delta: yes"));
-  CHECK(contains(ok.output, "delta_patch_size: 900"));
+  CHECK(contains(ok.output, "delta_patch_size: " + std::to_string(patch.size())));
 
   const RunResult wrong_base = otasign(dir, concat(args, {"--running-image", rel.image}));
   CHECK(wrong_base.exit_code == 1);
@@ -462,4 +482,14 @@ TEST_CASE("otasign signs and verifies a delta release", "[otasign]") {
   const RunResult missing = otasign(dir, args);
   CHECK(missing.exit_code == 2);
   CHECK(contains(missing.output, "--running-image are required"));
+
+  const auto before = dir.listing();
+  const RunResult no_old = otasign(dir, {"delta", dir / "absent.bin", rel.image, "--out", dir / "x.patch"});
+  CHECK(no_old.exit_code == 2);
+  CHECK(contains(no_old.output, "absent.bin"));
+  const RunResult bad_dict =
+      otasign(dir, {"delta", dir / "old.bin", rel.image, "--out", dir / "x.patch", "--dict-log2", "20"});
+  CHECK(bad_dict.exit_code == 2);
+  CHECK(contains(bad_dict.output, "--dict-log2 '20'"));
+  CHECK(dir.listing() == before);
 }

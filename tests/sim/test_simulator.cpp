@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "ota/sim/calendar_queue.hpp"
 #include "ota/sim/random.hpp"
 #include "ota/sim/simulator.hpp"
 
@@ -192,7 +193,7 @@ TEST_CASE("the same seed gives the same trace; another seed does not", "[sim][de
 
 namespace {
 struct Hold : BasicEventHandler<QuaternaryHeapQueue>, BasicEventHandler<RadixEventQueue>,
-              BasicEventHandler<Radix256EventQueue> {
+              BasicEventHandler<Radix256EventQueue>, BasicEventHandler<CalendarEventQueue> {
   std::uint64_t counter = 0;
   std::vector<std::int64_t> trace;
   template <class Sim>
@@ -206,25 +207,30 @@ struct Hold : BasicEventHandler<QuaternaryHeapQueue>, BasicEventHandler<RadixEve
   void on_event(BasicSimulator<QuaternaryHeapQueue>& sim, const Event& e) override { step(sim, e); }
   void on_event(BasicSimulator<RadixEventQueue>& sim, const Event& e) override { step(sim, e); }
   void on_event(BasicSimulator<Radix256EventQueue>& sim, const Event& e) override { step(sim, e); }
+  void on_event(BasicSimulator<CalendarEventQueue>& sim, const Event& e) override { step(sim, e); }
 };
 }  // namespace
 
 TEST_CASE("every queue gives the kernel the same trace", "[sim][determinism]") {
-  Hold h1, h2, h3;
+  Hold h1, h2, h3, h4;
   BasicSimulator<QuaternaryHeapQueue> s1(100);
   BasicSimulator<RadixEventQueue> s2(100);
   BasicSimulator<Radix256EventQueue> s3(100);
+  BasicSimulator<CalendarEventQueue> s4(100);
   for (TargetId t = 0; t < 100; ++t) {
     s1.schedule_at(SimTime::start(), t, 0);
     s2.schedule_at(SimTime::start(), t, 0);
     s3.schedule_at(SimTime::start(), t, 0);
+    s4.schedule_at(SimTime::start(), t, 0);
   }
   s1.run_until(SimTime::start() + Duration::minutes(10), static_cast<BasicEventHandler<QuaternaryHeapQueue>&>(h1));
   s2.run_until(SimTime::start() + Duration::minutes(10), static_cast<BasicEventHandler<RadixEventQueue>&>(h2));
   s3.run_until(SimTime::start() + Duration::minutes(10), static_cast<BasicEventHandler<Radix256EventQueue>&>(h3));
+  s4.run_until(SimTime::start() + Duration::minutes(10), static_cast<BasicEventHandler<CalendarEventQueue>&>(h4));
   REQUIRE(h1.trace.size() > 10000);
   CHECK(h1.trace == h2.trace);
   CHECK(h1.trace == h3.trace);
+  CHECK(h1.trace == h4.trace);
 }
 
 TEST_CASE("cancelling a target many times wraps its epoch without reviving events", "[sim][kernel]") {

@@ -13,7 +13,9 @@
 // Power lost at any point leaves the current copy untouched, and a torn copy
 // (half-erased sector, half-written bytes) fails its CRC and is ignored, so a
 // reboot sees either the old record or the new one, never a mix. (The same
-// idea as ESP-IDF's two otadata sectors.)
+// idea as ESP-IDF's two otadata sectors.) Cost: two flash operations per
+// store; a full update with confirm stores five records, so each record
+// sector is erased two or three times per update.
 //
 // One record copy, format version 1, all integers little-endian, 116 bytes,
 // written as one flash write padded with the erased value to the write

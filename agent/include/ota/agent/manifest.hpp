@@ -184,12 +184,15 @@ constexpr std::string_view to_string(ManifestError e) {
 }
 
 // Outcome of `parse_manifest`. Starts as a failure; `manifest` is meaningful only
-// when `ok()`. `field` names the offending field and `offset` its first byte,
-// so a message can say what was wrong where.
+// when `ok()`. On failure `field` names the offending field, `offset` is its
+// first byte and `value` what was found there (for Truncated and TrailingBytes:
+// the input length, with `offset` the length the fields need), so a message can
+// say what was wrong, where, and what it was.
 struct ManifestParse {
   ManifestError error = ManifestError::Truncated;
   std::string_view field = "manifest";
   std::size_t offset = 0;
+  std::uint64_t value = 0;
   Manifest manifest{};
   bool ok() const { return error == ManifestError::Ok; }
 };
@@ -221,6 +224,10 @@ EncodedManifest encode_manifest(const Manifest& m);
 // A signed envelope split into its two parts (no copy: spans into the input).
 struct SignedManifestView {
   ManifestError error = ManifestError::Truncated;
+  // On failure, as in ManifestParse: the field, its offset and the value found.
+  std::string_view field = "envelope";
+  std::size_t offset = 0;
+  std::uint64_t value = 0;
   std::span<const std::uint8_t> manifest;
   std::span<const std::uint8_t> signature;
   bool ok() const { return error == ManifestError::Ok; }

@@ -64,8 +64,8 @@ enum class InstallKind : std::uint8_t { FullImage, Delta };
 
 // What the progress log says about one install.
 struct DownloadProgress {
-  bool bound = false;               // the log belongs to this install
-  std::uint32_t offset = 0;         // bytes recorded as written (0 when not bound)
+  bool bound = false;        // the log belongs to this install
+  std::uint32_t offset = 0;  // bytes recorded as written (0 when not bound)
 };
 
 class ProgressLog {
@@ -103,19 +103,20 @@ class ProgressLog {
 
 class SlotWriter {
  public:
-  SlotWriter(FlashArea& slot, ProgressLog& log) : slot_(slot), log_(log) {}
+  explicit SlotWriter(ProgressLog& log) : log_(log) {}
   SlotWriter(const SlotWriter&) = delete;
   SlotWriter& operator=(const SlotWriter&) = delete;
 
-  // Starts a fresh write of an image of `image_size` bytes at offset 0 and
-  // restarts the progress log. TooLarge when it does not fit the slot,
-  // BadLayout when the slot's geometry is unusable.
-  AgentStatus begin(std::uint32_t install_id, std::uint32_t image_size, InstallKind kind);
+  // Starts a fresh write into `slot` of an image of `image_size` bytes at
+  // offset 0 and restarts the progress log. TooLarge when it does not fit the
+  // slot, BadLayout when the slot's geometry is unusable. `slot` must outlive
+  // the write.
+  AgentStatus begin(FlashArea& slot, std::uint32_t install_id, std::uint32_t image_size, InstallKind kind);
 
-  // Continues install `install_id` after a reboot from its last checkpoint
-  // (re-hashing the bytes already in the slot), or from 0 when there is none
-  // (the log is then restarted). Deltas always restart from 0.
-  AgentStatus resume(std::uint32_t install_id, std::uint32_t image_size, InstallKind kind);
+  // Continues install `install_id` into `slot` after a reboot from its last
+  // checkpoint (re-hashing the bytes already in the slot), or from 0 when there
+  // is none (the log is then restarted). Deltas always restart from 0.
+  AgentStatus resume(FlashArea& slot, std::uint32_t install_id, std::uint32_t image_size, InstallKind kind);
 
   // Bytes accepted so far: where the caller continues sending the image.
   std::uint32_t offset() const { return accepted_; }
@@ -138,23 +139,23 @@ class SlotWriter {
   void abandon() { active_ = false; }
 
  private:
-  AgentStatus setup(std::uint32_t image_size, InstallKind kind);
+  AgentStatus setup(FlashArea& slot, std::uint32_t image_size, InstallKind kind);
   AgentStatus program(std::span<const std::uint8_t> bytes);
   AgentStatus fail(AgentStatus s) {
     faulted_ = true;
     return s;
   }
 
-  FlashArea& slot_;
   ProgressLog& log_;
+  FlashArea* slot_ = nullptr;
   Sha256 hash_;
   std::array<std::uint8_t, kMaxWriteAlignment> tail_{};
   std::uint32_t tail_size_ = 0;
   std::uint32_t image_size_ = 0;
-  std::uint32_t accepted_ = 0;     // bytes given to write() (hashed)
-  std::uint32_t written_ = 0;      // bytes on flash (a multiple of the alignment until finish)
-  std::uint32_t erased_until_ = 0; // end of the last sector erased in this session
-  std::uint32_t last_checkpoint_ = 0;
+  std::uint32_t accepted_ = 0;         // bytes given to write() (hashed)
+  std::uint32_t written_ = 0;          // bytes on flash (a multiple of the alignment until finish)
+  std::uint32_t erased_until_ = 0;     // end of the last sector erased in this session
+  std::uint32_t last_checkpoint_ = 0;  // offset of the last checkpoint appended to the log
   std::uint32_t checkpoint_sectors_ = 1;
   InstallKind kind_ = InstallKind::FullImage;
   bool active_ = false;

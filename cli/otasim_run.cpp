@@ -1,0 +1,145 @@
+// otasim run SCENARIO.json [--seed S] [--devices N] [--out DIR] [--json]
+//
+// Runs one replication of a scenario headless. Prints a summary (or, with
+// --json, the report) on stdout, writes DIR/report.json and DIR/series.csv.
+// Exit status: 0 done; 2 bad input (scenario, flags, image files) — nothing is
+// written; 1 the run could not write its report.
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "ota/models/fleet/artifacts.hpp"
+#include "ota/models/fleet/fleet_model.hpp"
+#include "ota/models/report/report.hpp"
+#include "ota/models/scenario/scenario_loader.hpp"
+
+namespace po = boost::program_options;
+using namespace ota::models;
+
+namespace {
+
+std::string fmt_time(const std::optional<double>& s) {
+  if (!s) return "not reached";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f h", *s / 3600.0);
+  return buf;
+}
+
+// A progress bar with ETA on stderr, only when stderr is a terminal.
+class ProgressBar {
+ public:
+  ProgressBar() : enabled_(isatty(STDERR_FILENO) == 1), start_(std::chrono::steady_clock::now()) {}
+  void operator()(double f) {
+    if (!enabled_) return;
+    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double eta = f > 0.001 ? el * (1 - f) / f : 0;
+    const int width = 40;
+    const int filled = static_cast<int>(f * width);
+    std::fprintf(stderr, "\r[%.*s%*s] %5.1f%%  ETA %5.1fs", filled, "########################################",
+                 width - filled, "", f * 100, eta);
+    if (f >= 1.0) std::fprintf(stderr, "\n");
+    std::fflush(stderr);
+  }
+
+ private:
+  bool enabled_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace
+
+int otasim_run(int argc, char** argv) {
+  po::options_description opts("otasim run SCENARIO.json [options]");
+  std::string scenario_path, out_dir = "out";
+  std::uint64_t seed = 0, devices = 0;
+  opts.add_options()("help,h", "show options")("seed", po::value(&seed), "random seed (default: the scenario's)")(
+      "devices", po::value(&devices), "fleet size (overrides /fleet/devices)")(
+      "out", po::value(&out_dir)->default_value("out"), "directory for report.json and series.csv")(
+      "json", "print the report as JSON on stdout instead of the summary");
+  po::options_description hidden;
+  hidden.add_options()("scenario", po::value(&scenario_path));
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("scenario", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "otasim run: " << e.what() << "\n" << opts;
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << opts;
+    return 0;
+  }
+  if (scenario_path.empty()) {
+    std::cerr << "otasim run: no scenario file given\n" << opts;
+    return 2;
+  }
+  std::vector<std::pair<std::string, std::string>> overrides;
+  if (vm.count("devices")) {
+    if (devices == 0) {
+      std::cerr << "otasim run: --devices must be at least 1\n";
+      return 2;
+    }
+    overrides.emplace_back("/fleet/devices", std::to_string(devices));
+  }
+  LoadResult loaded = load_scenario_file(scenario_path, overrides);
+  if (!loaded.scenario) {
+    std::cerr << format_errors(loaded.errors);
+    return 2;
+  }
+  const Scenario& scenario = *loaded.scenario;
+  ReleaseArtifacts artifacts;
+  try {
+    artifacts = prepare_artifacts(scenario);
+  } catch (const ArtifactError& e) {
+    std::cerr << "otasim run: " << scenario_path << ": " << e.what() << "\n";
+    return 2;
+  }
+  RunOptions options;
+  if (vm.count("seed")) options.seed = seed;
+  ProgressBar bar;
+  options.on_progress = [&bar](double f) { bar(f); };
+  const RunReport report = run_scenario(scenario, artifacts, options);
+  if (const std::string err = write_report_files(report, out_dir); !err.empty()) {
+    std::cerr << "otasim run: " << err << "\n";
+    return 1;
+  }
+  if (vm.count("json")) {
+    std::cout << report_json(report);
+    return 0;
+  }
+  const Totals& t = report.totals;
+  std::printf("otasim run: %s (seed %llu, %llu devices, %.0f h simulated)\n", scenario.name.c_str(),
+              static_cast<unsigned long long>(report.run.seed), static_cast<unsigned long long>(t.devices),
+              scenario.horizon_s / 3600.0);
+  std::printf("  updated      %llu (%.2f%%)   rolled back %llu   bricked %llu   refused %llu   in progress %llu\n",
+              static_cast<unsigned long long>(t.updated), 100.0 * static_cast<double>(t.updated) / static_cast<double>(t.devices),
+              static_cast<unsigned long long>(t.rolled_back), static_cast<unsigned long long>(t.bricked),
+              static_cast<unsigned long long>(t.failed), static_cast<unsigned long long>(t.in_progress));
+  std::printf("  time to 50%% %s   90%% %s   95%% %s   99%% %s\n", fmt_time(t.time_to_50pct_s).c_str(),
+              fmt_time(t.time_to_90pct_s).c_str(), fmt_time(t.time_to_95pct_s).c_str(),
+              fmt_time(t.time_to_99pct_s).c_str());
+  std::printf("  data         %.1f MB ($%.2f cellular, $%.2f server egress)   energy %.0f J (%.1f mAh on batteries)\n",
+              static_cast<double>(t.data_bytes) / 1e6, t.data_cost_usd, t.server_egress_cost_usd, t.energy_j,
+              t.energy_mah);
+  std::printf("  battery deferrals %llu   power losses %llu   drops %llu   service calls %llu ($%.0f)\n",
+              static_cast<unsigned long long>(t.deferred_battery), static_cast<unsigned long long>(t.power_losses),
+              static_cast<unsigned long long>(t.transfer_drops), static_cast<unsigned long long>(t.service_calls),
+              t.service_cost_usd);
+  std::printf("  run          %llu events in %.2f s, %.0f bytes/device, peak RSS %.0f MB\n",
+              static_cast<unsigned long long>(report.run.events), report.run.wall_s, report.run.bytes_per_device,
+              static_cast<double>(report.run.peak_rss_bytes) / 1e6);
+  std::printf("report: %s/report.json, %s/series.csv\n", out_dir.c_str(), out_dir.c_str());
+  return 0;
+}

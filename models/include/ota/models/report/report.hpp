@@ -1,0 +1,84 @@
+// report.hpp — what a run found: totals, time series, and how the run went.
+//
+// The report is deterministic: the same scenario and seed give the same bytes,
+// except the `run` block's wall_s and peak_rss_bytes, which measure the machine.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ota::models {
+
+struct Totals {
+  std::uint64_t devices = 0;
+  std::uint64_t offered = 0;           // devices whose stage opened
+  std::uint64_t updated = 0;           // confirmed on the new version at the end
+  std::uint64_t failed = 0;            // refused by the verifier (wrong hardware, downgrade, too large)
+  std::uint64_t rolled_back = 0;       // the agent rolled back to the old image
+  std::uint64_t bricked = 0;           // nothing bootable: a service call each
+  std::uint64_t in_progress = 0;       // still mid-update at the horizon
+  std::uint64_t deferred_battery = 0;  // update starts deferred for battery (events)
+  std::uint64_t battery_blocked = 0;   // devices that could never gather the energy
+  std::uint64_t recovery_boots = 0;
+  std::uint64_t power_losses = 0;      // during update activity
+  std::uint64_t transfer_drops = 0;
+  std::uint64_t digest_rejections = 0; // corrupted transfers caught by the agent
+  std::uint64_t signature_rejections = 0;  // tampered transfers caught by the agent
+  std::uint64_t trial_boot_failures = 0;
+  std::uint64_t server_requests = 0;   // all requests, idle polls included
+  std::uint64_t refused_requests = 0;  // over the rate limit or the download queue
+  std::uint64_t data_bytes = 0;        // bytes devices downloaded (all attempts)
+  std::uint64_t metered_bytes = 0;     // of which over metered (cellular) links
+  double data_cost_usd = 0;
+  double server_egress_cost_usd = 0;
+  double cdn_cost_usd = 0;
+  double energy_j = 0;                 // update-related energy, all devices
+  double energy_mah = 0;               // of which battery devices, in mAh at their voltage
+  std::uint64_t service_calls = 0;
+  double service_cost_usd = 0;
+  std::optional<double> time_to_50pct_s, time_to_90pct_s, time_to_95pct_s, time_to_99pct_s;
+};
+
+// One row per time bin; levels (devices by version and state, queue length,
+// downloads in flight) are the value at the bin's end or its peak as named.
+struct Series {
+  double bin_s = 0;
+  std::vector<double> t_s;  // bin start
+  std::vector<std::uint64_t> on_old, on_new, on_none;  // running version at bin end (none: bricked/recovery)
+  std::vector<std::uint64_t> idle, waiting, downloading, installing, rebooting, updated, rolled_back, bricked,
+      refused, battery_blocked;  // state at bin end
+  std::vector<double> downloads_in_flight_peak, queue_length_peak;
+  std::vector<double> requests_per_s, bytes_per_s;
+  std::vector<std::uint64_t> failures, rollbacks, bricks, battery_deferrals, updates;  // events in the bin
+};
+
+struct RunInfo {
+  std::uint64_t seed = 0;
+  std::uint64_t events = 0;
+  double wall_s = 0;
+  double bytes_per_device = 0;  // per-device state, excluding pending events
+  std::uint64_t peak_rss_bytes = 0;
+  std::string status;           // how the kernel's run ended
+};
+
+struct RunReport {
+  std::string scenario;
+  Totals totals;
+  Series series;
+  RunInfo run;
+};
+
+// The report as JSON text (2-space indent, keys in a fixed order).
+// `with_timing` false leaves out wall_s and peak_rss_bytes (for byte comparisons).
+std::string report_json(const RunReport& report, bool with_timing = true);
+// The time series as CSV: a header row, then one row per bin.
+std::string series_csv(const Series& series);
+
+// Writes DIR/report.json and DIR/series.csv, each to a temporary file first and
+// renamed into place, so a failure leaves no partial report. Returns an error
+// message naming the file, or an empty string.
+std::string write_report_files(const RunReport& report, const std::string& dir);
+
+}  // namespace ota::models

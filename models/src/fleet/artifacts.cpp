@@ -1,0 +1,193 @@
+#include "ota/models/fleet/artifacts.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <span>
+
+#include "ota/agent/delta.hpp"
+#include "ota/agent/flash_area.hpp"
+#include "ota/agent/manifest.hpp"
+#include "ota/agent/sha256.hpp"
+#include "ota/agent/signing.hpp"
+#include "ota/agent/verifier.hpp"
+#include "ota/sim/random.hpp"
+
+namespace ota::models {
+
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+Bytes read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw ArtifactError("cannot read image file '" + path + "'");
+  Bytes b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (b.empty()) throw ArtifactError("image file '" + path + "' is empty");
+  return b;
+}
+
+// Deterministic filler bytes for a synthetic image of the scenario's size.
+Bytes synthetic_bytes(std::uint64_t seed, std::uint64_t stream, std::uint64_t size) {
+  Bytes b(size);
+  sim::RandomStream rng(seed, stream);
+  for (std::uint64_t i = 0; i < size; i += 8) {
+    const std::uint64_t w = rng.next_u64();
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(8, size - i));
+    std::memcpy(b.data() + i, &w, n);
+  }
+  return b;
+}
+
+// A read-only FlashArea over bytes in memory: the running image the delta
+// applier reads from.
+class MemoryImage final : public agent::FlashArea {
+ public:
+  explicit MemoryImage(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
+  std::uint32_t size() const override { return static_cast<std::uint32_t>(bytes_.size()); }
+  std::uint32_t sector_size() const override { return 4096; }
+  std::uint32_t write_alignment() const override { return 1; }
+  std::uint8_t erased_value() const override { return 0xff; }
+  agent::FlashStatus read(std::uint32_t offset, std::span<std::uint8_t> out) const override {
+    if (offset > bytes_.size() || out.size() > bytes_.size() - offset) return agent::FlashStatus::OutOfBounds;
+    std::memcpy(out.data(), bytes_.data() + offset, out.size());
+    return agent::FlashStatus::Ok;
+  }
+  agent::FlashStatus write(std::uint32_t, std::span<const std::uint8_t>) override {
+    return agent::FlashStatus::IoError;
+  }
+  agent::FlashStatus erase_sector(std::uint32_t) override { return agent::FlashStatus::IoError; }
+
+ private:
+  std::span<const std::uint8_t> bytes_;
+};
+
+class CollectSink final : public agent::ByteSink {
+ public:
+  bool write(std::span<const std::uint8_t> bytes) override {
+    out.insert(out.end(), bytes.begin(), bytes.end());
+    return true;
+  }
+  Bytes out;
+};
+
+agent::SigningKey key_from_seed(std::uint64_t seed) {
+  auto key = agent::SigningKey::generate_from_seed(seed);
+  if (!key) throw ArtifactError("cannot derive the release signing key: " + key.error());
+  return std::move(key).value();
+}
+
+Bytes sign(const agent::Manifest& m, const agent::SigningKey& key) {
+  auto env = agent::sign_manifest(m, key);
+  if (!env) throw ArtifactError("cannot sign the release manifest: " + env.error());
+  return std::move(env).value();
+}
+
+}  // namespace
+
+ReleaseArtifacts prepare_artifacts(const Scenario& s) {
+  const Release& rel = s.release;
+  ReleaseArtifacts out;
+
+  Bytes old_image, new_image, patch;
+  if (rel.old_image_file && rel.new_image_file) {
+    old_image = read_file(*rel.old_image_file);
+    new_image = read_file(*rel.new_image_file);
+  } else {
+    if (rel.full_bytes == 0) throw ArtifactError("/release/full_kb: the release image size must be positive");
+    new_image = synthetic_bytes(s.seed, 0x1e1ea5e, rel.full_bytes);
+    old_image = synthetic_bytes(s.seed, 0x01d1ea5e, rel.full_bytes);
+  }
+  if (new_image.size() >= 0xffffffffull) throw ArtifactError("release image of 4 GiB or more");
+  out.image_bytes = new_image.size();
+
+  const agent::Digest old_digest = agent::Sha256::of(old_image);
+  agent::Manifest m;
+  m.version = {rel.to_version.major, rel.to_version.minor, rel.to_version.patch};
+  m.security_counter = rel.to_security_counter;
+  std::vector<std::uint32_t> ids;
+  for (const Hardware& h : s.hardware) ids.push_back(h.hardware_id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  if (ids.size() > agent::kMaxHardwareIds)
+    throw ArtifactError("/hardware: a manifest names at most 8 hardware ids; the scenario has " +
+                        std::to_string(ids.size()));
+  for (std::size_t i = 0; i < ids.size(); ++i) m.hardware_ids[i] = ids[i];
+  m.hardware_id_count = static_cast<std::uint8_t>(ids.size());
+  m.image_size = static_cast<std::uint32_t>(new_image.size());
+  m.image_sha256 = agent::Sha256::of(new_image);
+  m.build_time = 0;
+
+  if (rel.payload == Payload::Delta) {
+    if (rel.old_image_file) {
+      try {
+        patch = agent::encode_delta(old_image, new_image);
+      } catch (const std::exception& e) {
+        throw ArtifactError(std::string("the agent's delta encoder failed: ") + e.what());
+      }
+      out.delta_from_files = true;
+      // The device side: apply the patch from the "running" image and check the
+      // result is the new image, as a device would before trusting the delta.
+      MemoryImage running(old_image);
+      CollectSink sink;
+      auto applier = std::make_unique<agent::DeltaApplier>(running, sink);
+      agent::DeltaStatus st = applier->feed(patch);
+      if (st == agent::DeltaStatus::Ok) st = applier->finish();
+      if (st != agent::DeltaStatus::Ok || sink.out != new_image)
+        throw ArtifactError(std::string("the agent's delta apply did not rebuild the new image: ") +
+                            std::string(agent::to_string(st)));
+      out.delta_apply_checked = true;
+    } else {
+      if (rel.delta_bytes == 0) throw ArtifactError("/release/delta_kb: a delta release needs a patch size");
+      patch = synthetic_bytes(s.seed, 0xde17a, rel.delta_bytes);
+    }
+    agent::DeltaInfo d;
+    d.base_sha256 = old_digest;
+    d.patch_size = static_cast<std::uint32_t>(patch.size());
+    d.patch_sha256 = agent::Sha256::of(patch);
+    m.delta = d;
+    out.patch_bytes = patch.size();
+  }
+  out.payload_bytes = rel.payload == Payload::Delta ? out.patch_bytes : out.image_bytes;
+
+  const agent::SigningKey release_key = key_from_seed(s.seed ^ 0x5eed0f0a0000ull);
+  const agent::SigningKey attacker_key = key_from_seed(s.seed ^ 0xa77ac0e50000ull);
+  const Bytes envelope = sign(m, release_key);
+
+  // The variants as bytes.
+  const Bytes& payload = rel.payload == Payload::Delta ? patch : new_image;
+  Bytes corrupted = payload;
+  corrupted[corrupted.size() / 2] ^= 0x01;
+  Bytes tampered_payload = payload;
+  tampered_payload[0] ^= 0xff;
+  agent::Manifest tm = m;
+  if (tm.delta) tm.delta->patch_sha256 = agent::Sha256::of(tampered_payload);
+  else tm.image_sha256 = agent::Sha256::of(tampered_payload);
+  const Bytes tampered_envelope = sign(tm, attacker_key);
+
+  agent::KeyStore keys;
+  if (keys.trust(release_key.public_key()) != agent::KeyStoreStatus::Ok)
+    throw ArtifactError("the agent refused the release public key");
+  agent::Verifier verifier(keys);
+
+  out.verdicts.resize(s.hardware.size());
+  for (std::size_t h = 0; h < s.hardware.size(); ++h) {
+    agent::DeviceFacts facts;
+    facts.hardware_id = s.hardware[h].hardware_id;
+    facts.min_security_counter = rel.from_security_counter;
+    facts.slot_size = s.hardware[h].flash.slot_bytes;
+    const std::optional<agent::Digest> running =
+        rel.payload == Payload::Delta ? std::optional<agent::Digest>(old_digest) : std::nullopt;
+    out.verdicts[h][static_cast<std::size_t>(Variant::Intact)] =
+        agent::verify_artifact(verifier, envelope, payload, facts, running);
+    out.verdicts[h][static_cast<std::size_t>(Variant::Corrupted)] =
+        agent::verify_artifact(verifier, envelope, corrupted, facts, running);
+    out.verdicts[h][static_cast<std::size_t>(Variant::Tampered)] =
+        agent::verify_artifact(verifier, tampered_envelope, tampered_payload, facts, running);
+  }
+  return out;
+}
+
+}  // namespace ota::models

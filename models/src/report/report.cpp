@@ -1,0 +1,177 @@
+#include "ota/models/report/report.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <system_error>
+
+#include <nlohmann/json.hpp>
+
+namespace ota::models {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json opt(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
+
+Json totals_json(const Totals& t) {
+  Json j;
+  j["devices"] = t.devices;
+  j["offered"] = t.offered;
+  j["updated"] = t.updated;
+  j["failed"] = t.failed;
+  j["rolled_back"] = t.rolled_back;
+  j["bricked"] = t.bricked;
+  j["in_progress"] = t.in_progress;
+  j["deferred_battery"] = t.deferred_battery;
+  j["battery_blocked"] = t.battery_blocked;
+  j["recovery_boots"] = t.recovery_boots;
+  j["power_losses"] = t.power_losses;
+  j["transfer_drops"] = t.transfer_drops;
+  j["digest_rejections"] = t.digest_rejections;
+  j["signature_rejections"] = t.signature_rejections;
+  j["trial_boot_failures"] = t.trial_boot_failures;
+  j["server_requests"] = t.server_requests;
+  j["refused_requests"] = t.refused_requests;
+  j["data_bytes"] = t.data_bytes;
+  j["metered_bytes"] = t.metered_bytes;
+  j["data_cost_usd"] = t.data_cost_usd;
+  j["server_egress_cost_usd"] = t.server_egress_cost_usd;
+  j["cdn_cost_usd"] = t.cdn_cost_usd;
+  j["energy_j"] = t.energy_j;
+  j["energy_mah"] = t.energy_mah;
+  j["service_calls"] = t.service_calls;
+  j["service_cost_usd"] = t.service_cost_usd;
+  j["time_to_50pct_s"] = opt(t.time_to_50pct_s);
+  j["time_to_90pct_s"] = opt(t.time_to_90pct_s);
+  j["time_to_95pct_s"] = opt(t.time_to_95pct_s);
+  j["time_to_99pct_s"] = opt(t.time_to_99pct_s);
+  return j;
+}
+
+struct Column {
+  const char* name;
+  std::function<std::string(std::size_t)> cell;
+  std::function<Json()> all;
+};
+
+template <class T>
+Column col(const char* name, const std::vector<T>& v) {
+  return Column{name,
+                [&v](std::size_t i) {
+                  std::ostringstream os;
+                  os.precision(10);
+                  os << v[i];
+                  return os.str();
+                },
+                [&v] { return Json(v); }};
+}
+
+std::vector<Column> columns(const Series& s) {
+  return {col("t_s", s.t_s),
+          col("on_old", s.on_old),
+          col("on_new", s.on_new),
+          col("on_none", s.on_none),
+          col("idle", s.idle),
+          col("waiting", s.waiting),
+          col("downloading", s.downloading),
+          col("installing", s.installing),
+          col("rebooting", s.rebooting),
+          col("updated", s.updated),
+          col("rolled_back", s.rolled_back),
+          col("bricked", s.bricked),
+          col("refused", s.refused),
+          col("battery_blocked", s.battery_blocked),
+          col("downloads_in_flight_peak", s.downloads_in_flight_peak),
+          col("queue_length_peak", s.queue_length_peak),
+          col("requests_per_s", s.requests_per_s),
+          col("bytes_per_s", s.bytes_per_s),
+          col("failures", s.failures),
+          col("rollbacks", s.rollbacks),
+          col("bricks", s.bricks),
+          col("battery_deferrals", s.battery_deferrals),
+          col("updates", s.updates)};
+}
+
+std::string write_atomically(const std::filesystem::path& path, const std::string& text) {
+  const auto tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << text;
+    f.flush();
+    if (!f) {
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      return "cannot write '" + tmp.string() + "'";
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    return "cannot write '" + path.string() + "': " + ec.message();
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string report_json(const RunReport& r, bool with_timing) {
+  Json j;
+  j["scenario"] = r.scenario;
+  j["totals"] = totals_json(r.totals);
+  Json series;
+  series["bin_s"] = r.series.bin_s;
+  for (const Column& c : columns(r.series)) series[c.name] = c.all();
+  j["series"] = std::move(series);
+  Json run;
+  run["seed"] = r.run.seed;
+  run["events"] = r.run.events;
+  run["status"] = r.run.status;
+  run["bytes_per_device"] = r.run.bytes_per_device;
+  if (with_timing) {
+    run["wall_s"] = r.run.wall_s;
+    run["peak_rss_bytes"] = r.run.peak_rss_bytes;
+  }
+  j["run"] = std::move(run);
+  return j.dump(2) + "\n";
+}
+
+std::string series_csv(const Series& s) {
+  const auto cols = columns(s);
+  std::string out;
+  for (std::size_t c = 0; c < cols.size(); ++c) {
+    if (c) out += ',';
+    out += cols[c].name;
+  }
+  out += '\n';
+  for (std::size_t i = 0; i < s.t_s.size(); ++i) {
+    for (std::size_t c = 0; c < cols.size(); ++c) {
+      if (c) out += ',';
+      out += cols[c].cell(i);
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+std::string write_report_files(const RunReport& report, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return "cannot create output directory '" + dir + "': " + ec.message();
+  const std::filesystem::path d(dir);
+  // Both texts are made before anything is written: nothing partial on failure.
+  const std::string json = report_json(report);
+  const std::string csv = series_csv(report.series);
+  if (auto err = write_atomically(d / "series.csv", csv); !err.empty()) return err;
+  if (auto err = write_atomically(d / "report.json", json); !err.empty()) {
+    std::filesystem::remove(d / "series.csv", ec);
+    return err;
+  }
+  return {};
+}
+
+}  // namespace ota::models

@@ -1,0 +1,119 @@
+// `otasim run` as a user meets it: exit codes, messages, files written or not.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Outcome {
+  int status = -1;
+  std::string out;
+};
+
+// Runs a shell command, capturing stdout and stderr together.
+Outcome sh(const std::string& cmd) {
+  Outcome o;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) o.out.append(buf, n);
+  const int rc = pclose(p);
+  o.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  return o;
+}
+
+std::string otasim() { return std::string(OTA_BIN_DIR) + "/otasim"; }
+std::string scenario(const std::string& name) { return std::string(OTA_SOURCE_DIR) + "/scenarios/" + name; }
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / ("otasim-cli-test-" + name);
+  fs::remove_all(d);
+  return d;
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// The report without the two figures that measure the machine.
+std::string without_timing(const std::string& json) {
+  std::istringstream in(json);
+  std::string line, out;
+  while (std::getline(in, line))
+    if (line.find("\"wall_s\"") == std::string::npos && line.find("\"peak_rss_bytes\"") == std::string::npos)
+      out += line + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("otasim run writes report.json and series.csv", "[models][cli]") {
+  const fs::path out = fresh_dir("good");
+  const Outcome o = sh(otasim() + " run " + scenario("cellular-cost-delta.json") + " --devices 300 --out " + out.string());
+  INFO(o.out);
+  REQUIRE(o.status == 0);
+  CHECK(o.out.find("updated") != std::string::npos);
+  CHECK(fs::exists(out / "report.json"));
+  CHECK(fs::exists(out / "series.csv"));
+  const std::string csv = read(out / "series.csv");
+  CHECK(csv.rfind("t_s,on_old,on_new", 0) == 0);
+  // No temporary files left behind.
+  for (const auto& e : fs::directory_iterator(out)) CHECK(e.path().filename().string()[0] != '.');
+  fs::remove_all(out);
+}
+
+TEST_CASE("otasim run: same seed, byte-identical report; --json prints it", "[models][cli]") {
+  const fs::path a = fresh_dir("seed-a"), b = fresh_dir("seed-b");
+  const std::string base = otasim() + " run " + scenario("fleet-1m.json") + " --devices 2000 --seed 9 --out ";
+  REQUIRE(sh(base + a.string()).status == 0);
+  const Outcome ob = sh(base + b.string() + " --json");
+  REQUIRE(ob.status == 0);
+  const std::string ra = read(a / "report.json");
+  CHECK(without_timing(ra) == without_timing(read(b / "report.json")));
+  CHECK(without_timing(ob.out) == without_timing(ra));
+  CHECK(ra.find("\"time_to_95pct_s\"") != std::string::npos);
+  fs::remove_all(a);
+  fs::remove_all(b);
+}
+
+TEST_CASE("bad scenario input: status 2, the JSON path named, nothing written", "[models][cli]") {
+  const fs::path dir = fresh_dir("bad");
+  fs::create_directories(dir);
+  const fs::path bad = dir / "bad.json";
+  std::string text = read(scenario("cellular-cost-full.json"));
+  const std::string from = "\"power_loss_per_hour\": 0";
+  const auto pos = text.find(from);
+  REQUIRE(pos != std::string::npos);
+  text.replace(pos, from.size(), "\"power_loss_per_hour\": -3");
+  std::ofstream(bad) << text;
+  const fs::path out = dir / "out";
+  const Outcome o = sh(otasim() + " run " + bad.string() + " --out " + out.string());
+  INFO(o.out);
+  CHECK(o.status == 2);
+  CHECK(o.out.find("/fleet/classes/0/power_loss_per_hour") != std::string::npos);
+  CHECK(o.out.find("-3") != std::string::npos);
+  CHECK_FALSE(fs::exists(out));
+
+  const Outcome missing = sh(otasim() + " run " + (dir / "nope.json").string() + " --out " + out.string());
+  CHECK(missing.status == 2);
+  CHECK(missing.out.find("nope.json") != std::string::npos);
+  CHECK_FALSE(fs::exists(out));
+
+  const Outcome flag = sh(otasim() + " run " + scenario("cellular-cost-full.json") + " --devices 0 --out " + out.string());
+  CHECK(flag.status == 2);
+  CHECK(flag.out.find("--devices") != std::string::npos);
+  CHECK_FALSE(fs::exists(out));
+  fs::remove_all(dir);
+}
