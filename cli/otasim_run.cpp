@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -110,7 +111,17 @@ int otasim_run(int argc, char** argv) {
   if (vm.count("seed")) options.seed = seed;
   ProgressBar bar;
   options.on_progress = [&bar](double f) { bar(f); };
-  const RunReport report = run_scenario(scenario, artifacts, options);
+  RunReport report;
+  try {
+    report = run_scenario(scenario, artifacts, options);
+  } catch (const std::bad_alloc&) {
+    std::cerr << "otasim run: out of memory for " << scenario.devices
+              << " devices (about " << bytes_per_device() << " bytes each plus pending events)\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "otasim run: internal error: " << e.what() << "\n";
+    return 1;
+  }
   if (const std::string err = write_report_files(report, out_dir); !err.empty()) {
     std::cerr << "otasim run: " << err << "\n";
     return 1;

@@ -38,6 +38,10 @@ TEST_CASE("the same thermostats with A/B partitions never brick", "[models][refe
   CHECK(r.totals.bricked == 0);
   CHECK(r.totals.power_losses > 0);  // the cuts happened; A/B absorbed them
   CHECK(r.totals.updated == 50000);
+  // Downloads resumed from the last sector the slot writer persisted: each cut
+  // costs less than one 4 KiB sector of repeated download.
+  const std::uint64_t extra = r.totals.data_bytes - 50000ull * r.release.payload_bytes;
+  CHECK(extra < r.totals.power_losses * 4096);
 }
 
 TEST_CASE("cellular cost of a full image vs a delta (reference: $1,000 vs $30)", "[models][reference]") {
@@ -87,6 +91,7 @@ TEST_CASE("the agent's trial-boot limit sets the rollback, with no change in mod
   };
   const double shift = mean_rollback_s(r5) - mean_rollback_s(r3);
   INFO("mean rollback time moved by " << shift << " s");
-  CHECK(shift > 60.0);
-  CHECK(shift < 180.0);
+  // Exactly 2 x 60 s per device; one-minute bins blur the mean by well under 10 s.
+  CHECK(shift > 110.0);
+  CHECK(shift < 130.0);
 }

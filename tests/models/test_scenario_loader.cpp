@@ -134,6 +134,7 @@ TEST_CASE("default.json loads and every field lands in the struct in SI units", 
   CHECK(nb.power_loss_per_hour == 0);
   REQUIRE(nb.battery.has_value());
   CHECK(nb.battery->capacity_j == Approx(3000 * 3.6 * 3.0));   // 32.4 kJ
+  CHECK(nb.battery->voltage_v == 3.0);
   CHECK(nb.battery->soc_mean == Approx(0.7));
   CHECK(nb.battery->soc_stddev == Approx(0.15));
   CHECK(nb.battery->idle_watts == Approx(0.05e-3));
@@ -491,6 +492,8 @@ TEST_CASE("each bad input gives one error at its path naming the value and the e
      "/fleet/classes/0/battery/brownout_soc", {"0.3", "min_soc 0.2"}},
     {"update margin below 1", [](Json& d) { d["fleet"]["classes"][0]["battery"]["update_margin"] = 0.9; },
      "/fleet/classes/0/battery/update_margin", {"0.9", "[1, 1000]"}},
+    {"images that are not an object", [](Json& d) { d["release"].erase("full_kb"); d["release"]["images"] = "new.bin"; },
+     "/release/images", {"\"new.bin\"", "wrong type", "an object"}},
     {"vanishing battery", [](Json& d) { d["fleet"]["classes"][0]["battery"]["capacity_mah"] = 1e-300; },
      "/fleet/classes/0/battery/capacity_mah", {"1e-300", "[0.001, 1000000000]"}},
     {"vanishing poll interval", [](Json& d) { d["polling"] = {{"interval_min", 1e-9}}; },

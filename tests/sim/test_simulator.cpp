@@ -249,3 +249,18 @@ TEST_CASE("cancelling a target many times wraps its epoch without reviving event
   CHECK(r.seen.back().kind == 2);
   CHECK(r.seen.size() == 2);  // 70,000 rounds: one wrapped survivor + the live one
 }
+
+TEST_CASE("an event scheduled between two run_until calls, before the peeked one, runs first",
+          "[sim][kernel]") {
+  Simulator sim(2);
+  sim.schedule_at(SimTime::start() + Duration::hours(2), 0, 1);
+  Recorder r;
+  sim.run_until(SimTime::start() + Duration::hours(1), r);  // peeks at the 2 h event, stops
+  REQUIRE(r.seen.empty());
+  sim.schedule_at(SimTime::start() + Duration::minutes(90), 1, 2);
+  sim.run_until(SimTime::start() + Duration::hours(3), r);
+  REQUIRE(r.seen.size() == 2);
+  CHECK(r.seen[0].kind == 2);
+  CHECK(r.seen[1].kind == 1);
+  CHECK(r.clock[0] < r.clock[1]);
+}

@@ -85,6 +85,37 @@ Bytes sign(const agent::Manifest& m, const agent::SigningKey& key) {
   return std::move(env).value();
 }
 
+// Each byte variant a device can receive, verified once per hardware variant
+// by the agent: the release as signed, a copy with one byte changed in
+// transit, and an attacker's image signed with the attacker's key.
+std::vector<std::array<agent::Verdict, kVariantCount>> verify_variants(
+    const Scenario& s, agent::Verifier& verifier, const agent::Manifest& m, const Bytes& envelope,
+    const Bytes& payload, const std::optional<agent::Digest>& running, const agent::SigningKey& attacker_key) {
+  Bytes corrupted = payload;
+  corrupted[corrupted.size() / 2] ^= 0x01;
+  Bytes tampered_payload = payload;
+  tampered_payload[0] ^= 0xff;
+  agent::Manifest tm = m;
+  if (tm.delta) tm.delta->patch_sha256 = agent::Sha256::of(tampered_payload);
+  else tm.image_sha256 = agent::Sha256::of(tampered_payload);
+  const Bytes tampered_envelope = sign(tm, attacker_key);
+
+  std::vector<std::array<agent::Verdict, kVariantCount>> verdicts(s.hardware.size());
+  for (std::size_t h = 0; h < s.hardware.size(); ++h) {
+    agent::DeviceFacts facts;
+    facts.hardware_id = s.hardware[h].hardware_id;
+    facts.min_security_counter = s.release.from_security_counter;
+    facts.slot_size = s.hardware[h].flash.slot_bytes;
+    verdicts[h][static_cast<std::size_t>(Variant::Intact)] =
+        agent::verify_artifact(verifier, envelope, payload, facts, running);
+    verdicts[h][static_cast<std::size_t>(Variant::Corrupted)] =
+        agent::verify_artifact(verifier, envelope, corrupted, facts, running);
+    verdicts[h][static_cast<std::size_t>(Variant::Tampered)] =
+        agent::verify_artifact(verifier, tampered_envelope, tampered_payload, facts, running);
+  }
+  return verdicts;
+}
+
 }  // namespace
 
 ReleaseArtifacts prepare_artifacts(const Scenario& s) {
@@ -156,36 +187,21 @@ ReleaseArtifacts prepare_artifacts(const Scenario& s) {
   const agent::SigningKey attacker_key = key_from_seed(s.seed ^ 0xa77ac0e50000ull);
   const Bytes envelope = sign(m, release_key);
 
-  // The variants as bytes.
-  const Bytes& payload = rel.payload == Payload::Delta ? patch : new_image;
-  Bytes corrupted = payload;
-  corrupted[corrupted.size() / 2] ^= 0x01;
-  Bytes tampered_payload = payload;
-  tampered_payload[0] ^= 0xff;
-  agent::Manifest tm = m;
-  if (tm.delta) tm.delta->patch_sha256 = agent::Sha256::of(tampered_payload);
-  else tm.image_sha256 = agent::Sha256::of(tampered_payload);
-  const Bytes tampered_envelope = sign(tm, attacker_key);
-
   agent::KeyStore keys;
   if (keys.trust(release_key.public_key()) != agent::KeyStoreStatus::Ok)
     throw ArtifactError("the agent refused the release public key");
   agent::Verifier verifier(keys);
 
-  out.verdicts.resize(s.hardware.size());
-  for (std::size_t h = 0; h < s.hardware.size(); ++h) {
-    agent::DeviceFacts facts;
-    facts.hardware_id = s.hardware[h].hardware_id;
-    facts.min_security_counter = rel.from_security_counter;
-    facts.slot_size = s.hardware[h].flash.slot_bytes;
-    const std::optional<agent::Digest> running =
-        rel.payload == Payload::Delta ? std::optional<agent::Digest>(old_digest) : std::nullopt;
-    out.verdicts[h][static_cast<std::size_t>(Variant::Intact)] =
-        agent::verify_artifact(verifier, envelope, payload, facts, running);
-    out.verdicts[h][static_cast<std::size_t>(Variant::Corrupted)] =
-        agent::verify_artifact(verifier, envelope, corrupted, facts, running);
-    out.verdicts[h][static_cast<std::size_t>(Variant::Tampered)] =
-        agent::verify_artifact(verifier, tampered_envelope, tampered_payload, facts, running);
+  const std::optional<agent::Digest> running =
+      rel.payload == Payload::Delta ? std::optional<agent::Digest>(old_digest) : std::nullopt;
+  const Bytes& payload = rel.payload == Payload::Delta ? patch : new_image;
+  out.verdicts = verify_variants(s, verifier, m, envelope, payload, running, attacker_key);
+  if (rel.payload == Payload::Delta) {
+    agent::Manifest full = m;
+    full.delta.reset();
+    out.full_verdicts = verify_variants(s, verifier, full, sign(full, release_key), new_image, std::nullopt, attacker_key);
+  } else {
+    out.full_verdicts = out.verdicts;
   }
   return out;
 }

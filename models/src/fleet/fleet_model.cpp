@@ -21,6 +21,8 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "ota/agent/boot_control.hpp"
@@ -132,7 +134,8 @@ class FleetModel final : public sim::EventHandler {
       : s_(s), art_(a), seed_(seed), server_(s.server),
         n_(static_cast<std::uint32_t>(s.devices)), controller_(n_),
         aggregate_(s.polling.idle_polls == IdlePollMode::Aggregate && !s.polling.synchronized_start),
-        idle_(s.polling.interval_s, s.polling.jitter) {
+        never_offered_(s.polling.interval_s, s.polling.jitter),
+        finished_(s.polling.interval_s, s.polling.jitter) {
     build_classes();
     devices_.resize(n_);
     boot_.resize(n_);
@@ -170,7 +173,7 @@ class FleetModel final : public sim::EventHandler {
       }
     } else {
       // The same first polls, in expectation: uniform over one interval.
-      idle_.add_uniform(0.0, s_.polling.interval_s, static_cast<double>(n_));
+      never_offered_.add_uniform(0.0, s_.polling.interval_s, static_cast<double>(n_));
     }
     sim.schedule_at(at(s_.rollout.start_s), controller_, kStageOpen);
   }
@@ -201,6 +204,10 @@ class FleetModel final : public sim::EventHandler {
     close_bins(horizon_s);
     RunReport r;
     r.scenario = s_.name;
+    r.release.image_bytes = art_.image_bytes;
+    r.release.patch_bytes = art_.patch_bytes;
+    r.release.payload_bytes = art_.payload_bytes;
+    r.release.delta_from_images = art_.delta_from_files;
     totals_.devices = n_;
     totals_.updated = count(Phase::Updated);
     totals_.rolled_back = count(Phase::RolledBack);
@@ -265,7 +272,7 @@ class FleetModel final : public sim::EventHandler {
                     &S.rebooting, &S.updated, &S.rolled_back, &S.bricked, &S.refused, &S.battery_blocked,
                     &S.failures, &S.rollbacks, &S.bricks, &S.battery_deferrals, &S.updates})
       v->assign(bins, 0);
-    for (auto* v : {&S.downloads_in_flight_peak, &S.queue_length_peak, &S.requests_per_s, &S.bytes_per_s})
+    for (auto* v : {&S.downloads_in_flight_peak, &S.queue_length_peak, &S.requests_per_s, &S.bytes_per_s, &S.crashes})
       v->assign(bins, 0.0);
   }
 
@@ -287,6 +294,28 @@ class FleetModel final : public sim::EventHandler {
     RandomStream st = static_stream(d, 1);
     return std::clamp(l.median_bps * std::exp(st.normal(0.0, l.sigma)), l.min_bps, l.max_bps);
   }
+
+  // What device d downloads: the release as offered, or the full image when it
+  // runs the recovery image (which has no base for a delta).
+  std::uint64_t payload_of(std::uint32_t d) const {
+    return (devices_[d].flags & kRecovery) ? art_.image_bytes : art_.payload_bytes;
+  }
+  agent::Verdict verdict(std::uint32_t d, Variant v) const {
+    const std::size_t hw = classes_[devices_[d].cls].hardware;
+    return (devices_[d].flags & kRecovery) ? art_.full_verdict(hw, v) : art_.verdict(hw, v);
+  }
+  // The agent's boot control must accept every event the model gives it; a
+  // refusal means the model and the agent disagree about the device's state,
+  // which is a bug, never something to paper over.
+  agent::BootRecord must(const std::optional<agent::BootRecord>& next, std::uint32_t d, const char* event) const {
+    if (!next)
+      throw std::logic_error(std::string("fleet model: the agent refused ") + event + " for device " +
+                             std::to_string(d) + " in slot state " +
+                             std::string(agent::to_string(boot_[d].state_of(boot_[d].active))));
+    return *next;
+  }
+
+  double idle_rate() const { return never_offered_.rate_now() + finished_.rate_now(); }
 
   std::size_t bin_of(double t) const {
     const auto i = static_cast<std::size_t>(std::max(0.0, t) / s_.bin_s);
@@ -312,12 +341,28 @@ class FleetModel final : public sim::EventHandler {
   // Snapshots of levels at each bin end up to time t, and the idle polls.
   void advance(double t) {
     if (aggregate_) {
-      idle_.advance(t, [this](double when, double polls) {
+      const auto count_polls = [this](double when, double polls) {
         if (when >= s_.horizon_s) return;
         series_.requests_per_s[bin_of(when)] += polls / s_.bin_s;
         idle_requests_ += polls;
-      });
+      };
+      never_offered_.advance(t, count_polls);
+      finished_.advance(t, count_polls);
     }
+    // Crashes of confirmed images, in expectation: the health signal that
+    // rollout gates read.
+    if (t > health_t_ && crash_rate_ > 0) {
+      double from = health_t_;
+      while (from < t) {
+        const std::size_t b = bin_of(from);
+        const double to = b + 1 >= series_.t_s.size() ? t : std::min(t, static_cast<double>(b + 1) * s_.bin_s);
+        const double n = crash_rate_ * (to - from);
+        series_.crashes[b] += n;
+        totals_.crashes += n;
+        from = to;
+      }
+    }
+    health_t_ = std::max(health_t_, t);
     while (next_snapshot_ < series_.t_s.size() &&
            static_cast<double>(next_snapshot_ + 1) * s_.bin_s <= t)
       snapshot(next_snapshot_++);
@@ -357,7 +402,7 @@ class FleetModel final : public sim::EventHandler {
     const bool polls = polls_when_done(dev.phase);
     if (aggregate_) {
       dev.flags &= static_cast<std::uint8_t>(~kActive);
-      if (polls) idle_.add_after_poll(t);
+      if (polls) finished_.add_after_poll(t);
       return;
     }
     if (polls) schedule_poll(sim, d, t + next_interval(d));
@@ -465,7 +510,7 @@ class FleetModel final : public sim::EventHandler {
     if (!joining.empty()) {
       // They leave the idle-poll calendar: each one's next poll is drawn from it.
       RandomStream r(seed_, std::uint64_t{1} << 41, controller_draws_);
-      const std::vector<double> first = idle_.take(joining.size(), [&r] { return r.uniform(); });
+      const std::vector<double> first = never_offered_.take(joining.size(), [&r] { return r.uniform(); });
       controller_draws_ = r.counter();
       for (std::size_t i = 0; i < joining.size(); ++i) {
         devices_[joining[i]].flags |= kActive;
@@ -482,28 +527,35 @@ class FleetModel final : public sim::EventHandler {
   void on_poll(sim::Simulator& sim, std::uint32_t d, double t) {
     Device& dev = devices_[d];
     const ClassInfo& ci = classes_[dev.cls];
-    battery_to(d, t);
-    if (ci.battery && dev.soc <= ci.battery->brownout_soc) {
-      set_phase(d, Phase::Dead);
-      retire(sim, d, t);
-      return;
-    }
     ++event_requests_;
     series_.requests_per_s[bin_of(t)] += 1.0 / s_.bin_s;
     const bool wants_update = (dev.flags & kOffered) && !is_terminal(dev.phase);
     if (!wants_update) {
       // Nothing to do: an idle poll (events mode, or a device that finished).
-      // Its energy is part of the battery's idle draw, as in aggregate mode.
+      // It uses server capacity like the aggregate ones; refused, it simply
+      // polls again next interval. Its energy is part of the battery's
+      // background draw, as in aggregate mode.
+      (void)server_.admit_request(t, 0);
       if (!aggregate_ && polls_when_done(dev.phase)) schedule_poll(sim, d, t + next_interval(d));
       return;
     }
+    battery_to(d, t);
+    if (ci.battery && dev.soc <= ci.battery->brownout_soc) {
+      set_phase(d, Phase::Dead);
+      set_version(d, RunningVersion::None);
+      retire(sim, d, t);
+      return;
+    }
     spend(d, ci.link->poll_joules);  // a check-in that is part of the update
-    if (!server_.admit_request(t, aggregate_ ? idle_.rate_now() : 0)) {
+    RandomStream admission = stream(d);
+    const double u = admission.uniform();
+    keep(d, admission);
+    if (!server_.admit_request(t, aggregate_ ? idle_rate() : 0, u)) {
       ++totals_.refused_requests;
       fail_and_retry(sim, d, t);
       return;
     }
-    if (art_.verdict(ci.hardware, Variant::Intact) != agent::Verdict::Accepted) {
+    if (verdict(d, Variant::Intact) != agent::Verdict::Accepted) {
       set_phase(d, Phase::Refused);
       retire(sim, d, t);
       return;
@@ -520,7 +572,8 @@ class FleetModel final : public sim::EventHandler {
       }
       return;
     }
-    switch (server_.request_download(d)) {
+    const UpdateServer::Grant grant = server_.request_download(d, link_bps(d));
+    switch (grant.slot) {
       case UpdateServer::Slot::Refused:
         ++totals_.refused_requests;
         fail_and_retry(sim, d, t);
@@ -530,7 +583,7 @@ class FleetModel final : public sim::EventHandler {
         observe_server(t);
         return;
       case UpdateServer::Slot::Start:
-        start_download(sim, d, t);
+        start_download(sim, d, t, grant.rate_bps);
         return;
     }
   }
@@ -541,16 +594,19 @@ class FleetModel final : public sim::EventHandler {
     const Device& dev = devices_[d];
     const ClassInfo& ci = classes_[dev.cls];
     const Battery& b = *ci.battery;
-    const double remaining = static_cast<double>(art_.payload_bytes - std::min<std::uint64_t>(dev.progress, art_.payload_bytes));
+    const std::uint64_t total = payload_of(d);
+    const double remaining = static_cast<double>(total - std::min<std::uint64_t>(dev.progress, total));
     const double rx_s = remaining * 8.0 / link_bps(d);
     const double need = rx_s * ci.link->rx_watts + ci.flash_s * ci.write_watts + 2 * ci.boot_s * b.idle_watts;
     const double available = (static_cast<double>(dev.soc) - b.min_soc) * b.capacity_j;
     return available >= need * b.update_margin;
   }
 
-  void start_download(sim::Simulator& sim, std::uint32_t d, double t) {
+  // Starts a download the server granted at `rate` bit/s.
+  void start_download(sim::Simulator& sim, std::uint32_t d, double t, double rate) {
     Device& dev = devices_[d];
     const ClassInfo& ci = classes_[dev.cls];
+    battery_to(d, t);  // a device may have waited in the queue
     agent::BootRecord& rec = boot_[d];
     if (ci.partitioning == Partitioning::AB && !(dev.flags & kRecovery)) {
       // A/B streams into the inactive slot: the agent opens it for writing.
@@ -558,7 +614,7 @@ class FleetModel final : public sim::EventHandler {
       if (rec.state_of(target) != agent::SlotState::Writing) {
         const auto next = agent::begin_install(rec, ci.boot_config, to_version_, s_.release.to_security_counter);
         if (!next) {
-          server_.finish_download();
+          release_slot(sim, d, t);
           set_phase(d, Phase::Refused);
           retire(sim, d, t);
           return;
@@ -568,18 +624,17 @@ class FleetModel final : public sim::EventHandler {
       }
     }
     set_phase(d, Phase::Downloading);
-    double rate = link_bps(d);
-    const double share = server_.share_bps();
-    if (share > 0) rate = std::min(rate, share);
-    const std::uint64_t total = art_.payload_bytes;
+    const std::uint64_t total = payload_of(d);
     const std::uint64_t remaining = total - std::min<std::uint64_t>(dev.progress, total);
     const double latency = ci.link->latency_s;
     double duration = latency + static_cast<double>(remaining) * 8.0 / rate;
+    double flash_s = 0;
     double watts = ci.link->rx_watts;
     if (ci.partitioning == Partitioning::AB && !(dev.flags & kRecovery)) {
       // Writing overlaps the download; the slower of the two sets the pace.
-      duration = std::max(duration, ci.flash_s * static_cast<double>(remaining) / static_cast<double>(total));
-      watts += ci.write_watts;
+      flash_s = ci.flash_s * static_cast<double>(remaining) / static_cast<double>(total);
+      duration = std::max(duration, flash_s);
+      watts += ci.write_watts;  // for brown-out: the worst case, both at once
     }
     RandomStream r = stream(d);
     Interruption stop{duration, kTransferEnd};
@@ -597,9 +652,16 @@ class FleetModel final : public sim::EventHandler {
                                 ? static_cast<double>(remaining)
                                 : std::clamp((stop.after_s - latency) * rate / 8.0, 0.0, static_cast<double>(remaining));
     dev.pending_bytes = static_cast<std::uint32_t>(received);
-    dev.pending_j = static_cast<float>(watts * stop.after_s);
+    dev.pending_j = static_cast<float>(ci.link->rx_watts * stop.after_s +
+                                       ci.write_watts * std::min(stop.after_s, flash_s));
     sim.schedule_at(at(t + stop.after_s), d, stop.kind);
     observe_server(t);
+  }
+
+  // Gives back `d`'s download slot and starts whoever the server lets in.
+  void release_slot(sim::Simulator& sim, std::uint32_t d, double t) {
+    for (const UpdateServer::Started& next : server_.finish_download(d))
+      start_download(sim, next.device, t, next.rate_bps);
   }
 
   // The download ended one way or another: bytes and energy, the server slot.
@@ -608,7 +670,7 @@ class FleetModel final : public sim::EventHandler {
     account_bytes(d, dev.pending_bytes, t);
     spend(d, dev.pending_j);
     dev.pending_j = 0;
-    if (auto next = server_.finish_download()) start_download(sim, *next, t);
+    release_slot(sim, d, t);
     observe_server(t);
   }
 
@@ -617,7 +679,7 @@ class FleetModel final : public sim::EventHandler {
     const ClassInfo& ci = classes_[dev.cls];
     battery_to(d, t);
     end_transfer(sim, d, t);
-    dev.progress = static_cast<std::uint32_t>(art_.payload_bytes);
+    dev.progress = static_cast<std::uint32_t>(payload_of(d));
     // What arrived, and what the agent's verifier said of those bytes.
     RandomStream r = stream(d);
     Variant v = Variant::Intact;
@@ -625,12 +687,12 @@ class FleetModel final : public sim::EventHandler {
     if (u < s_.release.tamper_per_transfer) v = Variant::Tampered;
     else if (u < s_.release.tamper_per_transfer + s_.release.corruption_per_transfer) v = Variant::Corrupted;
     keep(d, r);
-    const agent::Verdict verdict = art_.verdict(ci.hardware, v);
-    if (verdict != agent::Verdict::Accepted) {
-      if (verdict == agent::Verdict::DigestMismatch) ++totals_.digest_rejections;
+    const agent::Verdict got = verdict(d, v);
+    if (got != agent::Verdict::Accepted) {
+      if (got == agent::Verdict::DigestMismatch) ++totals_.digest_rejections;
       else ++totals_.signature_rejections;
       if (ci.partitioning == Partitioning::AB && !(dev.flags & kRecovery))
-        boot_[d] = agent::apply(boot_[d], ci.boot_config, agent::BootEvent::WriteFailed).value_or(boot_[d]);
+        boot_[d] = must(agent::apply(boot_[d], ci.boot_config, agent::BootEvent::WriteFailed), d, "WriteFailed");
       dev.progress = 0;
       fail_and_retry(sim, d, t);
       return;
@@ -638,8 +700,8 @@ class FleetModel final : public sim::EventHandler {
     dev.attempts = 0;
     if (ci.partitioning == Partitioning::AB) {
       agent::BootRecord rec = boot_[d];
-      rec = agent::apply(rec, ci.boot_config, agent::BootEvent::WriteVerified).value_or(rec);
-      rec = agent::apply(rec, ci.boot_config, agent::BootEvent::SetPending).value_or(rec);
+      rec = must(agent::apply(rec, ci.boot_config, agent::BootEvent::WriteVerified), d, "WriteVerified");
+      rec = must(agent::apply(rec, ci.boot_config, agent::BootEvent::SetPending), d, "SetPending");
       boot_[d] = rec;
       start_boot(sim, d, t);
       return;
@@ -679,8 +741,8 @@ class FleetModel final : public sim::EventHandler {
     spend(d, dev.pending_j);
     dev.pending_j = 0;
     agent::BootRecord rec = boot_[d];
-    rec = agent::apply(rec, ci.boot_config, agent::BootEvent::WriteVerified).value_or(rec);
-    rec = agent::apply(rec, ci.boot_config, agent::BootEvent::SetPending).value_or(rec);
+    rec = must(agent::apply(rec, ci.boot_config, agent::BootEvent::WriteVerified), d, "WriteVerified");
+    rec = must(agent::apply(rec, ci.boot_config, agent::BootEvent::SetPending), d, "SetPending");
     boot_[d] = rec;
     dev.flags &= static_cast<std::uint8_t>(~kRecovery);
     start_boot(sim, d, t);
@@ -706,11 +768,11 @@ class FleetModel final : public sim::EventHandler {
       end_transfer(sim, d, t);
       dev.progress = persisted(d, dev.progress + got);
       if (ci.partitioning == Partitioning::AB && !(dev.flags & kRecovery))
-        boot_[d] = agent::apply(boot_[d], ci.boot_config, agent::BootEvent::PowerLoss).value_or(boot_[d]);
+        boot_[d] = must(agent::apply(boot_[d], ci.boot_config, agent::BootEvent::PowerLoss), d, "PowerLoss");
     } else if (dev.phase == Phase::Installing) {
       spend(d, dev.pending_j);
       dev.pending_j = 0;
-      boot_[d] = agent::apply(boot_[d], ci.boot_config, agent::BootEvent::PowerLoss).value_or(boot_[d]);
+      boot_[d] = must(agent::apply(boot_[d], ci.boot_config, agent::BootEvent::PowerLoss), d, "PowerLoss");
     }
     if (ci.battery && dev.soc <= ci.battery->brownout_soc) {
       set_phase(d, Phase::Dead);
@@ -796,9 +858,10 @@ class FleetModel final : public sim::EventHandler {
     Device& dev = devices_[d];
     const ClassInfo& ci = classes_[dev.cls];
     battery_to(d, t);
-    boot_[d] = agent::apply(boot_[d], ci.boot_config, agent::BootEvent::ReportHealthy).value_or(boot_[d]);
+    boot_[d] = must(agent::apply(boot_[d], ci.boot_config, agent::BootEvent::ReportHealthy), d, "ReportHealthy");
     set_phase(d, Phase::Updated);
     series_.updates[bin_of(t)]++;
+    crash_rate_ += ci.crash_per_s;
     const std::uint64_t updated = count(Phase::Updated);
     const double n = static_cast<double>(n_);
     auto mark = [&](std::optional<double>& slot, double share) {
@@ -814,6 +877,8 @@ class FleetModel final : public sim::EventHandler {
 
   void on_trial_crash(sim::Simulator& sim, std::uint32_t d, double t) {
     battery_to(d, t);
+    series_.crashes[bin_of(t)] += 1;
+    totals_.crashes += 1;
     start_boot(sim, d, t);  // a crash resets the device; the trial counter decides
   }
 
@@ -832,7 +897,13 @@ class FleetModel final : public sim::EventHandler {
   std::array<std::uint64_t, 3> version_count_{};
   std::size_t stage_ = 0;
   double fraction_ = 0;
-  IdlePollCalendar idle_;
+  // Aggregate idle polls, in two populations so that devices joining a stage
+  // take the poll phases of devices never offered, not of those that just
+  // finished together.
+  IdlePollCalendar never_offered_;
+  IdlePollCalendar finished_;
+  double crash_rate_ = 0;  // sum of crash rates (per s) of confirmed devices
+  double health_t_ = 0;
   std::uint64_t controller_draws_ = 0;
   double idle_requests_ = 0;
   std::uint64_t event_requests_ = 0;
@@ -843,7 +914,10 @@ class FleetModel final : public sim::EventHandler {
 
 }  // namespace
 
-std::size_t bytes_per_device() { return sizeof(Device) + sizeof(agent::BootRecord); }
+std::size_t bytes_per_device() {
+  // The hot record, the agent's boot record, and the kernel's per-target epoch.
+  return sizeof(Device) + sizeof(agent::BootRecord) + sizeof(std::uint16_t);
+}
 
 RunReport run_scenario(const Scenario& scenario, const ReleaseArtifacts& artifacts, const RunOptions& options) {
   const std::uint64_t seed = options.seed.value_or(scenario.seed);

@@ -34,6 +34,7 @@ Json totals_json(const Totals& t) {
   j["digest_rejections"] = t.digest_rejections;
   j["signature_rejections"] = t.signature_rejections;
   j["trial_boot_failures"] = t.trial_boot_failures;
+  j["crashes"] = t.crashes;
   j["server_requests"] = t.server_requests;
   j["refused_requests"] = t.refused_requests;
   j["data_bytes"] = t.data_bytes;
@@ -93,7 +94,8 @@ std::vector<Column> columns(const Series& s) {
           col("rollbacks", s.rollbacks),
           col("bricks", s.bricks),
           col("battery_deferrals", s.battery_deferrals),
-          col("updates", s.updates)};
+          col("updates", s.updates),
+          col("crashes", s.crashes)};
 }
 
 std::string write_atomically(const std::filesystem::path& path, const std::string& text) {
@@ -122,6 +124,12 @@ std::string write_atomically(const std::filesystem::path& path, const std::strin
 std::string report_json(const RunReport& r, bool with_timing) {
   Json j;
   j["scenario"] = r.scenario;
+  Json rel;
+  rel["image_bytes"] = r.release.image_bytes;
+  rel["patch_bytes"] = r.release.patch_bytes;
+  rel["payload_bytes"] = r.release.payload_bytes;
+  rel["delta_from_images"] = r.release.delta_from_images;
+  j["release"] = std::move(rel);
   j["totals"] = totals_json(r.totals);
   Json series;
   series["bin_s"] = r.series.bin_s;

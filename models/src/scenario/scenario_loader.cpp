@@ -9,6 +9,8 @@
 //      and carry on with a placeholder, so one run reports all errors.
 #include "ota/models/scenario/scenario_loader.hpp"
 
+#include "ota/agent/boot_control.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -422,7 +424,6 @@ class Fields {
   bool has(std::string_view key) const { return find(key) != nullptr; }
   std::string path_of(std::string_view key) const { return child(path_, key); }
   const std::string& path() const { return path_; }
-  Diagnostics& diag() const { return diag_; }
 
   void missing(std::string_view key, const std::string& expected) const {
     diag_.add(path_of(key), "missing required field (expected " + expected + ")");
@@ -729,7 +730,7 @@ class ScenarioReader {
         const std::string key = f.has("bin_minutes") ? "bin_minutes" : "horizon_h";
         f.error(key, "horizon_h " + format_number(*horizon_h) + " with bin_minutes " + format_number(s_.bin_s / 60) +
                          " gives " + format_number(std::ceil(bins)) + " time-series bins (expected at most " +
-                         format_number(kMaxTimeSeriesBins) + ": use wider bins)");
+                         std::to_string(kMaxTimeSeriesBins) + ": use wider bins)");
       }
     }
   }
@@ -773,7 +774,8 @@ class ScenarioReader {
       } else {
         hardware_id_ok_.push_back(false);
       }
-      hw.trial_boot_limit = static_cast<std::uint8_t>(integer(f, "trial_boot_limit", 1, 255, Need::Optional).value_or(3));
+      hw.trial_boot_limit = static_cast<std::uint8_t>(integer(f, "trial_boot_limit", 1, 255, Need::Optional)
+                                                             .value_or(agent::BootConfig{}.trial_boot_limit));
       hw.boot_s = number_or(f, "boot_s", at_least_tiny(86400, "seconds"), 5);
       slot_ok_.push_back(true);
       if (const Json* flash = object(f, "flash", Need::Optional)) {
@@ -949,18 +951,26 @@ class ScenarioReader {
     r.payload = choice<Payload>(f, "payload", {{"full", Payload::Full}, {"delta", Payload::Delta}}, Need::Optional)
                     .value_or(Payload::Full);
     const bool delta = r.payload == Payload::Delta;
-    const auto size_kb = positive(kMaxImageKb, "KB of 1000 bytes");
 
-    if (const Json* images = object(f, "images", Need::Optional)) {
-      const Fields im(diag_, *images, f.path_of("images"), {"old", "new"});
-      image_bytes_ = image_file(im, "new", Need::Required, r.new_image_file);
-      image_file(im, "old", delta ? Need::Required : Need::Optional, r.old_image_file);
+    if (f.has("images")) {
+      if (const Json* images = object(f, "images", Need::Optional)) {
+        const Fields im(diag_, *images, f.path_of("images"), {"old", "new"});
+        image_bytes_ = image_file(im, "new", Need::Required, r.new_image_file);
+        image_file(im, "old", delta ? Need::Required : Need::Optional, r.old_image_file);
+      }
       for (const std::string_view key : {"full_kb", "delta_kb"})
         if (f.has(key))
           f.error(key, show(*f.find(key)) + " conflicts with /release/images (expected no " + std::string(key) +
                            " when images are given: the sizes come from the image files)");
-      return read_release_rest(f);
+    } else {
+      read_release_sizes(f, delta);
     }
+    read_release_rest(f);
+  }
+
+  void read_release_sizes(const Fields& f, bool delta) {
+    Release& r = s_.release;
+    const auto size_kb = positive(kMaxImageKb, "KB of 1000 bytes");
     const auto full_kb = number(f, "full_kb", size_kb, Need::Optional);
     if (!f.has("full_kb")) f.missing("full_kb", size_kb.describe() + "; required unless images are given");
     if (full_kb) {
@@ -975,7 +985,6 @@ class ScenarioReader {
       r.delta_bytes = static_cast<std::uint64_t>(std::llround(*delta_kb * 1000));
       if (r.delta_bytes == 0) f.error("delta_kb", show(*f.find("delta_kb")) + " is less than one byte (expected " + size_kb.describe() + ")");
     }
-    read_release_rest(f);
   }
 
   void read_release_rest(const Fields& f) {
@@ -1119,6 +1128,7 @@ class ScenarioReader {
     const auto mah = number(b, "capacity_mah", at_least_tiny(1e9, "mAh"), Need::Required);
     const auto volts = number(b, "voltage_v", at_least_tiny(1e4, "volts"), Need::Required);
     if (mah && volts) out.capacity_j = *mah * 3.6 * *volts;  // 1 mAh = 3.6 coulombs
+    if (volts) out.voltage_v = *volts;
     out.soc_mean = number_or(b, "soc_mean", probability(), 0.7);
     out.soc_stddev = number_or(b, "soc_stddev", non_negative(1), 0.15);
     out.idle_watts = number_or(b, "idle_mw", non_negative(1e9, "milliwatts"), 0.05) / 1e3;

@@ -6,7 +6,8 @@
 //
 // Contract shared by both (the kernel is a template over it):
 //   push(e)   e.time_us must be >= the time of the last popped event
-//             (simulated time never runs backwards). RadixEventQueue relies on it.
+//             (simulated time never runs backwards); it may be earlier than
+//             what top() last showed. The radix queues rely on the first part.
 //   top()     requires !empty(); pop() requires !empty().
 //
 // Which is faster for this workload — millions of pending events whose times
@@ -14,6 +15,7 @@
 // recorded in bench/RESULTS.md; `Simulator` uses the winner.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstddef>
@@ -89,6 +91,43 @@ class QuaternaryHeapQueue {
   std::uint64_t next_seq_ = 0;
 };
 
+namespace detail {
+
+// Events pushed after top() had already moved a radix queue's minimum past
+// them (the kernel peeks at the next event to compare it with the horizon;
+// the model may then schedule something earlier, though not before the last
+// event run). They are all earlier than anything in the buckets, so they are
+// served first, from this small heap ordered by (time, insertion order).
+class EarlyEvents {
+ public:
+  bool empty() const { return heap_.empty(); }
+  std::size_t size() const { return heap_.size(); }
+  void push(const Event& e) {
+    heap_.push_back(Entry{e, seq_++});
+    std::push_heap(heap_.begin(), heap_.end(), later);
+  }
+  const Event& top() const { return heap_.front().event; }
+  Event pop() {
+    std::pop_heap(heap_.begin(), heap_.end(), later);
+    const Event e = heap_.back().event;
+    heap_.pop_back();
+    return e;
+  }
+
+ private:
+  struct Entry {
+    Event event;
+    std::uint64_t seq;
+  };
+  static bool later(const Entry& a, const Entry& b) {
+    return a.event.time_us > b.event.time_us || (a.event.time_us == b.event.time_us && a.seq > b.seq);
+  }
+  std::vector<Entry> heap_;
+  std::uint64_t seq_ = 0;
+};
+
+}  // namespace detail
+
 // A radix heap (Ahuja, Mehlhorn, Orlin & Tarjan, 1990): a monotone bucket queue.
 // Bucket k holds events whose time differs from `last_` (the last minimum) first
 // in bit k-1; bucket 0 holds events at exactly `last_`. Push is an append; when
@@ -109,20 +148,26 @@ class RadixEventQueue {
 
   void push(const Event& e) {
     const std::uint64_t t = static_cast<std::uint64_t>(e.time_us);
+    ++size_;
+    if (t < last_) {
+      early_.push(e);
+      return;
+    }
     const unsigned b = bucket_of(t);
     buckets_[b].push_back(e);
     nonempty_ |= std::uint64_t{1} << b;
-    ++size_;
   }
 
   const Event& top() {
+    if (!early_.empty()) return early_.top();
     if (head0_ == buckets_[0].size()) refill();
     return buckets_[0][head0_];
   }
 
   Event pop() {
-    if (head0_ == buckets_[0].size()) refill();
     --size_;
+    if (!early_.empty()) return early_.pop();
+    if (head0_ == buckets_[0].size()) refill();
     return buckets_[0][head0_++];
   }
 
@@ -155,6 +200,7 @@ class RadixEventQueue {
   // Simulated time is a non-negative int64, so differences fit in 63 bits:
   // buckets 0..63 suffice.
   std::array<std::vector<Event>, 64> buckets_{};
+  detail::EarlyEvents early_;
   std::uint64_t nonempty_ = 0;
   std::uint64_t last_ = 0;
   std::size_t head0_ = 0;
@@ -182,8 +228,12 @@ class Radix256EventQueue {
 
   void push(const Event& e) {
     const std::uint64_t t = static_cast<std::uint64_t>(e.time_us);
-    const std::uint64_t x = t ^ last_;
     ++size_;
+    if (t < last_) {
+      early_.push(e);
+      return;
+    }
+    const std::uint64_t x = t ^ last_;
     if (x == 0) {
       current_.push_back(e);
       return;
@@ -194,13 +244,15 @@ class Radix256EventQueue {
   }
 
   const Event& top() {
+    if (!early_.empty()) return early_.top();
     if (head_ == current_.size()) refill();
     return current_[head_];
   }
 
   Event pop() {
-    if (head_ == current_.size()) refill();
     --size_;
+    if (!early_.empty()) return early_.pop();
+    if (head_ == current_.size()) refill();
     return current_[head_++];
   }
 
@@ -249,6 +301,7 @@ class Radix256EventQueue {
   }
 
   std::vector<Event> current_;  // events at exactly last_, drained from head_
+  detail::EarlyEvents early_;
   std::size_t head_ = 0;
   std::array<std::vector<Event>, kLevels * kDigits> buckets_{};
   std::array<std::array<std::uint64_t, 4>, kLevels> occupied_{};

@@ -33,11 +33,17 @@ struct ReleaseArtifacts {
   std::uint64_t payload_bytes = 0;  // what a device downloads: patch for delta, else image
   bool delta_from_files = false;    // patch made by the agent's encoder from real images
   bool delta_apply_checked = false; // the agent's applier rebuilt the new image from the patch
-  // verdicts[hardware index][variant]
+  // verdicts[hardware index][variant] for the release as offered (delta or full)
   std::vector<std::array<agent::Verdict, kVariantCount>> verdicts;
+  // The same for the full image signed on its own: what a recovery image,
+  // which has no base for a delta, downloads. Equal to `verdicts` for a full release.
+  std::vector<std::array<agent::Verdict, kVariantCount>> full_verdicts;
 
   agent::Verdict verdict(std::size_t hardware, Variant v) const {
     return verdicts[hardware][static_cast<std::size_t>(v)];
+  }
+  agent::Verdict full_verdict(std::size_t hardware, Variant v) const {
+    return full_verdicts[hardware][static_cast<std::size_t>(v)];
   }
 };
 

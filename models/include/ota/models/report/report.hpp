@@ -27,6 +27,8 @@ struct Totals {
   std::uint64_t digest_rejections = 0; // corrupted transfers caught by the agent
   std::uint64_t signature_rejections = 0;  // tampered transfers caught by the agent
   std::uint64_t trial_boot_failures = 0;
+  double crashes = 0;                  // crashes of the new image: trial crashes plus the expected
+                                       // count on confirmed devices (crash rate x time)
   std::uint64_t server_requests = 0;   // all requests, idle polls included
   std::uint64_t refused_requests = 0;  // over the rate limit or the download queue
   std::uint64_t data_bytes = 0;        // bytes devices downloaded (all attempts)
@@ -52,6 +54,7 @@ struct Series {
   std::vector<double> downloads_in_flight_peak, queue_length_peak;
   std::vector<double> requests_per_s, bytes_per_s;
   std::vector<std::uint64_t> failures, rollbacks, bricks, battery_deferrals, updates;  // events in the bin
+  std::vector<double> crashes;  // crashes of the new image in the bin (see Totals::crashes)
 };
 
 struct RunInfo {
@@ -63,8 +66,17 @@ struct RunInfo {
   std::string status;           // how the kernel's run ended
 };
 
+// The release as the agent saw it at set-up.
+struct ReleaseInfo {
+  std::uint64_t image_bytes = 0;
+  std::uint64_t patch_bytes = 0;    // 0 without a delta
+  std::uint64_t payload_bytes = 0;  // what each device downloads
+  bool delta_from_images = false;   // patch made by the agent's encoder from real images
+};
+
 struct RunReport {
   std::string scenario;
+  ReleaseInfo release;
   Totals totals;
   Series series;
   RunInfo run;

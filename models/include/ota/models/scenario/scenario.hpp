@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "ota/agent/boot_control.hpp"
+
 namespace ota::models {
 
 enum class PowerSource : std::uint8_t { Mains, Battery };
@@ -60,7 +62,8 @@ struct Hardware {
   std::string name;
   std::uint32_t hardware_id = 0;
   FlashTiming flash;
-  std::uint8_t trial_boot_limit = 3;
+  // The agent's own default unless the scenario says otherwise.
+  std::uint8_t trial_boot_limit = agent::BootConfig{}.trial_boot_limit;
   double boot_s = 5;                   // one boot, to the point of running the app
 };
 

@@ -45,7 +45,7 @@ inline constexpr std::size_t kMaxLinkProfiles = 256;    // built-ins included
 // At most as many hardware entries as one signed manifest can list
 // (ota::agent::kMaxHardwareIds): the release targets every hardware entry.
 inline constexpr std::size_t kMaxHardwareEntries = 8;
-inline constexpr double kMaxTimeSeriesBins = 100'000;   // horizon_h / bin width
+inline constexpr std::uint32_t kMaxTimeSeriesBins = 100'000;  // horizon / bin width
 inline constexpr int kMaxJsonDepth = 64;                // deeper nesting is refused
 
 struct ScenarioError {
