@@ -36,6 +36,7 @@
 
 #include "bench_registry.hpp"
 #include "ota/agent/delta.hpp"
+#include "ota/agent/delta_encoder.hpp"
 #include "ota/agent/sha256.hpp"
 
 namespace {
@@ -80,9 +81,13 @@ class MemoryArea final : public FlashArea {
 // The old image read from a file with pread, so --apply-only holds no copy of it.
 class FileArea final : public FlashArea {
  public:
-  explicit FileArea(const std::string& path) : fd_(::open(path.c_str(), O_RDONLY)) {
+  explicit FileArea(const std::string& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    if (fd_ < 0) throw std::runtime_error("cannot open " + path);
     struct stat st {};
-    if (fd_ < 0 || ::fstat(fd_, &st) != 0) throw std::runtime_error("cannot open " + path);
+    if (::fstat(fd_, &st) != 0 || st.st_size < 0 || static_cast<std::uint64_t>(st.st_size) > UINT32_MAX) {
+      ::close(fd_);  // the destructor does not run for a constructor that throws
+      throw std::runtime_error("cannot use " + path + " as an image (stat failed or 4 GiB or more)");
+    }
     size_ = static_cast<std::uint32_t>(st.st_size);
   }
   ~FileArea() override { ::close(fd_); }
@@ -113,6 +118,10 @@ class HashingSink final : public ByteSink {
     return true;
   }
   std::uint64_t total() const { return total_; }
+  // True when the output was exactly `image` (size and SHA-256). Call once.
+  bool built(std::span<const std::uint8_t> image) {
+    return total_ == image.size() && hash_.finish_equals(Sha256::of(image));
+  }
 
  private:
   Sha256 hash_;
@@ -123,9 +132,15 @@ struct ApplyRun {
   DeltaStatus status = DeltaStatus::Ok;
   double seconds = 0;
   std::size_t arena_used = 0;
+  // The output is the expected new image (set when one was given and the apply succeeded).
+  std::optional<bool> built_new_image;
 };
 
-ApplyRun apply_timed(const Bytes& patch, const FlashArea& old_area) {
+// Applies `patch` to `old_area`; when `new_image` is given, also checks the
+// output against it (the applier's own check is against the patch header,
+// which the patch itself supplies).
+ApplyRun apply_timed(const Bytes& patch, const FlashArea& old_area,
+                     std::optional<std::span<const std::uint8_t>> new_image) {
   HashingSink sink;
   auto applier = std::make_unique<DeltaApplier>(old_area, sink);
   const auto t0 = std::chrono::steady_clock::now();
@@ -136,7 +151,17 @@ ApplyRun apply_timed(const Bytes& patch, const FlashArea& old_area) {
   if (r.status == DeltaStatus::Ok) r.status = applier->finish();
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.arena_used = applier->decoder_arena_used();
+  if (new_image && r.status == DeltaStatus::Ok) r.built_new_image = sink.built(*new_image);
   return r;
+}
+
+// Ok and, when the new image was known, the output was that image.
+bool apply_ok(const ApplyRun& r) { return r.status == DeltaStatus::Ok && r.built_new_image.value_or(true); }
+
+std::string apply_outcome(const ApplyRun& r) {
+  if (r.status != DeltaStatus::Ok) return std::string(to_string(r.status));
+  if (r.built_new_image == false) return "output is not the new image";
+  return "ok";
 }
 
 bool on_path(const std::string& tool) {
@@ -219,23 +244,27 @@ std::vector<Pair> firmware_pairs(const fs::path& dir, const std::vector<std::str
 std::string fmt_size(std::optional<std::size_t> n) { return n ? std::to_string(*n) : "-"; }
 std::string json_size(std::optional<std::size_t> n) { return n ? std::to_string(*n) : "null"; }
 
-int run_apply_only(const std::string& patch_path, const std::string& old_path, bool json) {
+int run_apply_only(const std::string& patch_path, const std::string& old_path, const std::string& new_path,
+                   bool json) {
   const Bytes patch = load(patch_path);
   const FileArea old_area(old_path);
-  const ApplyRun r = apply_timed(patch, old_area);
+  const Bytes new_image = new_path.empty() ? Bytes{} : load(new_path);
+  const ApplyRun r = apply_timed(patch, old_area,
+                                 new_path.empty() ? std::nullopt
+                                                  : std::optional<std::span<const std::uint8_t>>(new_image));
   if (json)
     std::printf("{\"bench\":\"delta-apply\",\"status\":\"%s\",\"apply_s\":%.4f,\"applier_bytes\":%zu,\"arena_used\":%zu}\n",
-                std::string(to_string(r.status)).c_str(), r.seconds, sizeof(DeltaApplier), r.arena_used);
+                apply_outcome(r).c_str(), r.seconds, sizeof(DeltaApplier), r.arena_used);
   else
-    std::printf("delta apply: %s in %.4f s, applier %zu bytes (decoder arena used %zu)\n",
-                std::string(to_string(r.status)).c_str(), r.seconds, sizeof(DeltaApplier), r.arena_used);
-  return r.status == DeltaStatus::Ok ? 0 : 1;
+    std::printf("delta apply: %s in %.4f s, applier %zu bytes (decoder arena used %zu)\n", apply_outcome(r).c_str(),
+                r.seconds, sizeof(DeltaApplier), r.arena_used);
+  return apply_ok(r) ? 0 : 1;
 }
 
 int run_delta(int argc, char** argv) {
   po::options_description opts("otasim-bench delta [options]");
   std::string dir = std::string(OTA_SHARED_DIR) + "/firmware";
-  std::string order_list, save_dir, apply_patch, apply_old;
+  std::string order_list, save_dir, apply_patch, apply_old, apply_new;
   int dict_log2 = kMaxDictLog2;
   opts.add_options()("help,h", "show options")("json", "one JSON line per pair")(
       "firmware", po::value(&dir), "directory of <platform>-<app>-<build>.bin images (default shared/firmware)")(
@@ -245,7 +274,8 @@ int run_delta(int argc, char** argv) {
       "no-tools", "skip the external bsdiff / zstd / xdelta3 runs")(
       "save", po::value(&save_dir), "write our patches to this directory")(
       "apply-only", po::value(&apply_patch), "apply this patch only (with --old), for memory profiling")(
-      "old", po::value(&apply_old), "the old image for --apply-only");
+      "old", po::value(&apply_old), "the old image for --apply-only")(
+      "new", po::value(&apply_new), "for --apply-only, optional: the new image the output must equal");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -264,7 +294,7 @@ int run_delta(int argc, char** argv) {
       std::cerr << "otasim-bench delta: --apply-only needs --old\n";
       return 2;
     }
-    return run_apply_only(apply_patch, apply_old, json);
+    return run_apply_only(apply_patch, apply_old, apply_new, json);
   }
   if (dict_log2 < kMinDictLog2 || dict_log2 > kMaxDictLog2) {
     std::cerr << "otasim-bench delta: --dict-log2 must be in 12..16, got " << dict_log2 << "\n";
@@ -309,8 +339,8 @@ int run_delta(int argc, char** argv) {
     const Bytes patch = encode_delta(old_image, new_image, options);
     const double encode_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const MemoryArea old_area(old_image);
-    const ApplyRun applied = apply_timed(patch, old_area);
-    if (applied.status != DeltaStatus::Ok) ++failures;
+    const ApplyRun applied = apply_timed(patch, old_area, std::span<const std::uint8_t>(new_image));
+    if (!apply_ok(applied)) ++failures;
     if (!save_dir.empty()) save(fs::path(save_dir) / (p.app + "-" + p.from + "-" + p.to + ".otad"), patch);
 
     // The same records through zstd with the same 64 KiB window: what the
@@ -339,14 +369,14 @@ int run_delta(int argc, char** argv) {
           "\"decoder_arena_used\":%zu,\"records_zstd22_w16_bytes\":%zu,\"bsdiff_bytes\":%s,"
           "\"zstd_patch_from_bytes\":%s,\"xdelta3_bytes\":%s,\"ours_over_bsdiff\":%s}\n",
           name.c_str(), old_image.size(), new_image.size(), patch.size(), dict_log2, encode_s, applied.seconds,
-          std::string(to_string(applied.status)).c_str(), sizeof(DeltaApplier), applied.arena_used, records_zstd,
+          apply_outcome(applied).c_str(), sizeof(DeltaApplier), applied.arena_used, records_zstd,
           json_size(bsdiff).c_str(), json_size(zstd_pf).c_str(), json_size(xdelta).c_str(),
           bsdiff ? std::to_string(ratio).c_str() : "null");
     } else {
       std::printf("%-34s %9zu %9s %9s %9s %9zu %7.3f %8.2f %8.4f %9zu%s\n", name.c_str(), patch.size(),
                   fmt_size(bsdiff).c_str(), fmt_size(zstd_pf).c_str(), fmt_size(xdelta).c_str(), records_zstd, ratio,
                   encode_s, applied.seconds, sizeof(DeltaApplier),
-                  applied.status == DeltaStatus::Ok ? "" : ("  APPLY FAILED: " + std::string(to_string(applied.status))).c_str());
+                  apply_ok(applied) ? "" : ("  APPLY FAILED: " + apply_outcome(applied)).c_str());
     }
     if (vm.count("dict-sweep")) {
       for (int d = kMinDictLog2; d <= kMaxDictLog2; ++d) {

@@ -21,6 +21,12 @@
 // Every output file is written to a temporary file beside it and renamed into
 // place, so a failure never leaves a partial file.
 //
+// `sign` of a delta release refuses a patch whose header names other images
+// than --delta-base and --image, and applies the patch once, as a device
+// would, before writing anything. `verify` makes one call into the agent
+// (verify_artifact_streaming): for a delta it applies the patch to
+// --running-image and checks what it builds against the manifest.
+//
 // Exit status: 0 success (for verify: the verdict is Accepted); 1 verify ran
 // and the artifact was rejected (the verdict line names the reason); 2 bad
 // usage or unreadable input (the message names the flag or file).
@@ -29,6 +35,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
@@ -48,6 +55,8 @@
 #include <boost/program_options.hpp>
 
 #include "ota/agent/delta.hpp"
+#include "ota/agent/delta_encoder.hpp"
+#include "ota/agent/flash_area.hpp"
 #include "ota/agent/manifest.hpp"
 #include "ota/agent/sha256.hpp"
 #include "ota/agent/signing.hpp"
@@ -180,40 +189,71 @@ std::string read_text_file(const std::string& what, const std::string& path) {
   return std::string(bytes.begin(), bytes.end());
 }
 
-struct StreamedDigest {
-  agent::Digest sha256{};
-  std::uint64_t size = 0;
+// An input file (image, patch, running image) as the agent reads it: a
+// read-only FlashArea over the file, read with pread in the agent's bounded
+// chunks, so no input is ever held whole in memory. Any size below 4 GiB,
+// empty included.
+class InputFile final : public agent::FlashArea {
+ public:
+  InputFile(std::string what, std::string path) : what_(std::move(what)), path_(std::move(path)) {
+    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) fail("cannot read");
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) fail("cannot read");
+    if (!S_ISREG(st.st_mode)) throw UsageError{"cannot read " + what_ + " '" + path_ + "': not a regular file"};
+    if (static_cast<std::uint64_t>(st.st_size) > UINT32_MAX)
+      throw UsageError{what_ + " '" + path_ + "' is larger than 4 GiB"};
+    size_ = static_cast<std::uint32_t>(st.st_size);
+  }
+  ~InputFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+
+  std::uint32_t size() const override { return size_; }
+  std::uint32_t sector_size() const override { return 1; }
+  std::uint32_t write_alignment() const override { return 1; }
+  std::uint8_t erased_value() const override { return 0xFF; }
+  agent::FlashStatus read(std::uint32_t offset, std::span<std::uint8_t> out) const override {
+    if (offset > size_ || out.size() > size_ - offset) return agent::FlashStatus::OutOfBounds;
+    for (std::size_t done = 0; done < out.size();) {
+      const ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return agent::FlashStatus::IoError;  // an error, or the file shrank behind our back
+      done += static_cast<std::size_t>(n);
+    }
+    return agent::FlashStatus::Ok;
+  }
+  agent::FlashStatus write(std::uint32_t, std::span<const std::uint8_t>) override {
+    return agent::FlashStatus::IoError;
+  }
+  agent::FlashStatus erase_sector(std::uint32_t) override { return agent::FlashStatus::IoError; }
+
+  const std::string& what() const { return what_; }
+  const std::string& path() const { return path_; }
+  [[noreturn]] void read_failed(agent::FlashStatus s) const {
+    throw UsageError{"cannot read " + what_ + " '" + path_ + "': " + std::string(agent::to_string(s))};
+  }
+
+ private:
+  [[noreturn]] void fail(const char* doing) {
+    throw UsageError{std::string(doing) + " " + what_ + " '" + path_ + "': " + std::strerror(errno)};
+  }
+  std::string what_;
+  std::string path_;
+  int fd_ = -1;
+  std::uint32_t size_ = 0;
 };
 
-// SHA-256 of a file read in chunks (never the whole file in RAM).
-StreamedDigest digest_file(const std::string& what, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError{"cannot read " + what + " '" + path + "': " + std::strerror(errno)};
+// SHA-256 of a whole input file, streamed through the agent.
+agent::Digest digest_of(const InputFile& file) {
   agent::Sha256 hash;
-  StreamedDigest out;
-  std::vector<char> chunk(64 * 1024);
-  while (in) {
-    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    const auto got = static_cast<std::size_t>(in.gcount());
-    hash.update({reinterpret_cast<const std::uint8_t*>(chunk.data()), got});
-    out.size += got;
-  }
-  if (in.bad()) throw UsageError{"cannot read " + what + " '" + path + "': read error"};
-  out.sha256 = hash.finish();
-  return out;
-}
-
-// Feeds a file through an ImageDigestCheck in chunks.
-agent::Verdict check_file_digest(const std::string& what, const std::string& path, agent::ImageDigestCheck check) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError{"cannot read " + what + " '" + path + "': " + std::strerror(errno)};
-  std::vector<char> chunk(64 * 1024);
-  while (in) {
-    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    check.update({reinterpret_cast<const std::uint8_t*>(chunk.data()), static_cast<std::size_t>(in.gcount())});
-  }
-  if (in.bad()) throw UsageError{"cannot read " + what + " '" + path + "': read error"};
-  return check.finish();
+  const agent::FlashStatus s = agent::hash_area(file, hash);
+  if (s != agent::FlashStatus::Ok) file.read_failed(s);
+  const agent::Digest d = hash.finish();
+  if (!hash.ok()) throw UsageError{"hashing " + file.what() + " '" + file.path() + "' failed (mbedTLS)"};
+  return d;
 }
 
 bool file_exists(const std::string& path) {
@@ -362,10 +402,90 @@ int run_keygen(int argc, char** argv) {
 
 // ---- sign -------------------------------------------------------------------
 
-std::uint32_t require_file_size_u32(const std::string& what, const std::string& path, std::uint64_t size) {
-  if (size == 0) throw UsageError{what + " '" + path + "' is empty"};
-  if (size > UINT32_MAX) throw UsageError{what + " '" + path + "' is larger than 4 GiB"};
-  return static_cast<std::uint32_t>(size);
+std::uint32_t require_nonempty(const InputFile& file) {
+  if (file.size() == 0) throw UsageError{file.what() + " '" + file.path() + "' is empty"};
+  return file.size();
+}
+
+// The patch's own header must name the base and the image it is signed for:
+// a device refuses a patch whose header names another base, and a patch made
+// for other images cannot build this one.
+void check_patch_header(const InputFile& patch, const InputFile& base, const agent::Digest& base_sha256,
+                        const InputFile& image, const agent::Digest& image_sha256) {
+  std::array<std::uint8_t, agent::kDeltaHeaderBytes> bytes{};
+  if (patch.size() < bytes.size())
+    throw UsageError{"patch '" + patch.path() + "' is " + std::to_string(patch.size()) +
+                     " bytes, shorter than a patch header (" + std::to_string(bytes.size()) +
+                     "): not a patch from 'otasign delta'"};
+  if (const agent::FlashStatus s = patch.read(0, bytes); s != agent::FlashStatus::Ok) patch.read_failed(s);
+  const agent::DeltaHeaderResult parsed = agent::parse_delta_header(bytes);
+  if (parsed.status != agent::DeltaStatus::Ok)
+    throw UsageError{"patch '" + patch.path() + "': " + std::string(agent::to_string(parsed.status)) +
+                     ": not a patch from 'otasign delta'"};
+  const agent::DeltaHeader& h = parsed.header;
+  auto refuse = [&](const char* field, const std::string& got, const char* flag, const InputFile& file,
+                    const std::string& expected) {
+    throw UsageError{"patch '" + patch.path() + "' header " + field + " is " + got + ", but " + flag + " '" +
+                     file.path() + "' has " + expected + ": the patch was made for other images"};
+  };
+  if (h.old_size != base.size())
+    refuse("old_size", std::to_string(h.old_size), "--delta-base", base, std::to_string(base.size()) + " bytes");
+  if (h.old_sha256 != base_sha256)
+    refuse("old SHA-256", to_hex(h.old_sha256), "--delta-base", base, "SHA-256 " + to_hex(base_sha256));
+  if (h.new_size != image.size())
+    refuse("new_size", std::to_string(h.new_size), "--image", image, std::to_string(image.size()) + " bytes");
+  if (h.new_sha256 != image_sha256)
+    refuse("new SHA-256", to_hex(h.new_sha256), "--image", image, "SHA-256 " + to_hex(image_sha256));
+}
+
+// Which input file an artifact part was read from.
+const InputFile* file_of(agent::ArtifactPart part, const InputFile* payload, const InputFile* running,
+                         const InputFile* new_image) {
+  switch (part) {
+    case agent::ArtifactPart::Payload:
+    case agent::ArtifactPart::AppliedImage: return payload;
+    case agent::ArtifactPart::RunningImage: return running;
+    case agent::ArtifactPart::NewImage: return new_image;
+    case agent::ArtifactPart::Manifest: return nullptr;
+  }
+  return nullptr;
+}
+
+// What a rejected artifact verification is about, in words.
+std::string rejection_detail(const agent::ArtifactVerification& v) {
+  switch (v.part) {
+    case agent::ArtifactPart::Payload: return v.parse.manifest.delta ? "patch" : "image";
+    case agent::ArtifactPart::NewImage: return "image";
+    case agent::ArtifactPart::RunningImage: return "running image";
+    case agent::ArtifactPart::AppliedImage: {
+      std::string d = "the patch applied to the running image does not build the manifest's image";
+      if (v.delta_status != agent::DeltaStatus::Ok) d += ": " + std::string(agent::to_string(v.delta_status));
+      return d;
+    }
+    case agent::ArtifactPart::Manifest: return {};
+  }
+  return {};
+}
+
+// Applies the patch once, exactly as a device would (the agent's own check,
+// with a verifier that trusts the signing key), and refuses to write a
+// release whose patch does not turn --delta-base into --image.
+void confirm_delta(const std::vector<std::uint8_t>& envelope, const agent::SigningKey& key, const agent::Manifest& m,
+                   const InputFile& patch, const InputFile& base, const InputFile& image) {
+  agent::KeyStore keys;
+  if (keys.trust(key.public_key()) != agent::KeyStoreStatus::Ok)
+    throw UsageError{"the signing key's public half is not a valid P-256 point"};
+  agent::Verifier verifier(keys);
+  const agent::DeviceFacts any_device{m.hardware_ids[0], 0, UINT32_MAX};
+  const agent::ArtifactSources sources{&patch, &base, &image};
+  const agent::ArtifactVerification v = agent::verify_artifact_streaming(verifier, envelope, sources, any_device);
+  if (v.read_status != agent::FlashStatus::Ok) {
+    if (const InputFile* f = file_of(v.part, &patch, &base, &image)) f->read_failed(v.read_status);
+  }
+  if (!v.accepted())
+    throw UsageError{"patch '" + patch.path() + "' applied to --delta-base '" + base.path() +
+                     "' does not build --image '" + image.path() + "': " + std::string(agent::to_string(v.verdict)) +
+                     " (" + rejection_detail(v) + "); nothing written"};
 }
 
 int run_sign(int argc, char** argv) {
@@ -437,25 +557,27 @@ int run_sign(int argc, char** argv) {
   const auto key = agent::SigningKey::from_pem(read_text_file("private key", key_path));
   if (!key) throw UsageError{"cannot use private key '" + key_path + "': " + key.error()};
 
-  const std::string image_path = vm["image"].as<std::string>();
-  const StreamedDigest image = digest_file("image", image_path);
-  m.image_size = require_file_size_u32("image", image_path, image.size);
-  m.image_sha256 = image.sha256;
+  const InputFile image("image", vm["image"].as<std::string>());
+  m.image_size = require_nonempty(image);
+  m.image_sha256 = digest_of(image);
 
+  std::optional<InputFile> base;
+  std::optional<InputFile> patch;
   if (has_patch) {
-    const std::string base_path = vm["delta-base"].as<std::string>();
-    const std::string patch_path = vm["patch"].as<std::string>();
-    const StreamedDigest base = digest_file("delta base image", base_path);
-    const StreamedDigest patch = digest_file("patch", patch_path);
+    base.emplace("delta base image", vm["delta-base"].as<std::string>());
+    patch.emplace("patch", vm["patch"].as<std::string>());
+    require_nonempty(*base);
     agent::DeltaInfo delta;
-    delta.base_sha256 = base.sha256;
-    delta.patch_size = require_file_size_u32("patch", patch_path, patch.size);
-    delta.patch_sha256 = patch.sha256;
+    delta.base_sha256 = digest_of(*base);
+    delta.patch_size = require_nonempty(*patch);
+    delta.patch_sha256 = digest_of(*patch);
+    check_patch_header(*patch, *base, delta.base_sha256, image, m.image_sha256);
     m.delta = delta;
   }
 
   const auto envelope = agent::sign_manifest(m, key.value());
   if (!envelope) throw UsageError{"signing failed: " + envelope.error()};
+  if (has_patch) confirm_delta(envelope.value(), key.value(), m, *patch, *base, image);
 
   AtomicFile out(vm["out"].as<std::string>(), 0644);
   out.write(envelope.value());
@@ -529,7 +651,8 @@ int run_verify(int argc, char** argv) {
       "hardware-id", po::value<std::string>()->required(), "the device's hardware id")(
       "min-security-counter", po::value<std::string>()->required(), "the device's minimum security counter")(
       "slot-size", po::value<std::string>()->required(), "bytes available in the target slot (K/M suffix allowed)")(
-      "image", po::value<std::string>(), "the full image (required unless the manifest is a delta)")(
+      "image", po::value<std::string>(),
+      "the full image (required unless the manifest is a delta; for a delta, checked too when given)")(
       "patch", po::value<std::string>(), "for a delta manifest: the patch file")(
       "running-image", po::value<std::string>(), "for a delta manifest: the device's running image");
   const po::variables_map vm = parse_options("verify", argc, argv, options);
@@ -572,62 +695,70 @@ int run_verify(int argc, char** argv) {
   const std::string manifest_path = vm["manifest"].as<std::string>();
   const std::vector<std::uint8_t> envelope = read_file("signed manifest", manifest_path);
 
-  agent::Verifier verifier(keys);
-  const agent::ManifestVerification mv = verifier.verify_manifest(envelope, device);
-
-  std::cout << "signed_manifest: " << manifest_path << " (" << envelope.size() << " bytes)\n";
-  if (!mv.parse.ok()) {
-    return report(agent::Verdict::BadFormat, std::string(agent::to_string(mv.parse.error)) + ": " +
-                                                 std::string(mv.parse.field) + " at byte " +
-                                                 std::to_string(mv.parse.offset) + " is " +
-                                                 std::to_string(mv.parse.value) + " (" + hex_value(mv.parse.value) +
-                                                 ")");
-  }
-  const agent::Manifest& m = mv.parse.manifest;
   // Which payload files are needed depends on the manifest; ask for them
   // before any verdict so that a missing flag is never mistaken for a result.
-  if (m.delta) {
-    if (!vm.count("patch") || !vm.count("running-image"))
-      throw UsageError{"the manifest describes a delta: --patch and --running-image are required"};
-  } else if (!vm.count("image")) {
-    throw UsageError{"the manifest describes a full image: --image is required"};
+  // (A manifest that does not parse needs none: it is refused as BadFormat.)
+  const agent::SignedManifestView peek = agent::split_signed_manifest(envelope);
+  const agent::ManifestParse peeked = peek.ok() ? agent::parse_manifest(peek.manifest) : agent::ManifestParse{};
+  if (peeked.ok()) {
+    if (peeked.manifest.delta) {
+      if (!vm.count("patch") || !vm.count("running-image"))
+        throw UsageError{"the manifest describes a delta: --patch and --running-image are required"};
+    } else if (!vm.count("image")) {
+      throw UsageError{"the manifest describes a full image: --image is required"};
+    }
   }
+  std::optional<InputFile> image;
+  std::optional<InputFile> patch;
+  std::optional<InputFile> running;
+  if (vm.count("image")) image.emplace("image", vm["image"].as<std::string>());
+  if (vm.count("patch")) patch.emplace("patch", vm["patch"].as<std::string>());
+  if (vm.count("running-image")) running.emplace("running image", vm["running-image"].as<std::string>());
+  const bool delta = peeked.ok() && peeked.manifest.delta.has_value();
+  const InputFile* payload = delta ? (patch ? &*patch : nullptr) : (image ? &*image : nullptr);
+  const InputFile* running_image = running ? &*running : nullptr;
+  const InputFile* new_image = delta && image ? &*image : nullptr;
+
+  // One call into the agent: the same function the tests run over every
+  // single-byte change of manifest, signature and inputs.
+  agent::Verifier verifier(keys);
+  const agent::ArtifactVerification v = agent::verify_artifact_streaming(
+      verifier, envelope, agent::ArtifactSources{payload, running_image, new_image}, device);
+
+  std::cout << "signed_manifest: " << manifest_path << " (" << envelope.size() << " bytes)\n";
+  if (!v.parse.ok()) {
+    return report(agent::Verdict::BadFormat, std::string(agent::to_string(v.parse.error)) + ": " +
+                                                 std::string(v.parse.field) + " at byte " +
+                                                 std::to_string(v.parse.offset) + " is " +
+                                                 std::to_string(v.parse.value) + " (" + hex_value(v.parse.value) +
+                                                 ")");
+  }
+  const agent::Manifest& m = v.parse.manifest;
   print_manifest(m, keys);
   const agent::SignedManifestView parts = agent::split_signed_manifest(envelope);
   std::cout << "signature: " << to_hex(parts.signature) << "\n";
   std::cout << "device: hardware_id=0x" << std::hex << device.hardware_id << std::dec
             << " min_security_counter=" << device.min_security_counter << " slot_size=" << device.slot_size << "\n";
 
-  if (!mv.accepted()) {
-    std::string detail;
-    switch (mv.verdict) {
-      case agent::Verdict::Downgrade:
-        detail = "manifest " + std::to_string(m.security_counter) + " < device minimum " +
-                 std::to_string(device.min_security_counter);
-        break;
-      case agent::Verdict::TooLarge:
-        detail = "image " + std::to_string(m.image_size) + " B > slot " + std::to_string(device.slot_size) + " B";
-        break;
-      default: break;
-    }
-    return report(mv.verdict, detail);
+  if (v.read_status != agent::FlashStatus::Ok) {
+    if (const InputFile* f = file_of(v.part, payload, running_image, new_image)) f->read_failed(v.read_status);
+    throw UsageError{"cannot read the " + std::string(agent::to_string(v.part)) + ": " +
+                     std::string(agent::to_string(v.read_status))};
   }
-
-  if (m.delta) {
-    const agent::Verdict patch = check_file_digest("patch", vm["patch"].as<std::string>(),
-                                                   agent::ImageDigestCheck::for_patch(m));
-    if (patch != agent::Verdict::Accepted) return report(patch, "patch");
-    if (vm.count("image")) {
-      const agent::Verdict image = check_file_digest("image", vm["image"].as<std::string>(),
-                                                     agent::ImageDigestCheck::for_image(m));
-      if (image != agent::Verdict::Accepted) return report(image, "image");
-    }
-    const StreamedDigest running = digest_file("running image", vm["running-image"].as<std::string>());
-    return report(agent::check_delta_base(m, running.sha256));
+  std::string detail;
+  switch (v.verdict) {
+    case agent::Verdict::Downgrade:
+      detail = "manifest " + std::to_string(m.security_counter) + " < device minimum " +
+               std::to_string(device.min_security_counter);
+      break;
+    case agent::Verdict::TooLarge:
+      detail = "image " + std::to_string(m.image_size) + " B > slot " + std::to_string(device.slot_size) + " B";
+      break;
+    case agent::Verdict::DigestMismatch:
+    case agent::Verdict::DeltaBaseMismatch: detail = rejection_detail(v); break;
+    default: break;
   }
-  const agent::Verdict image =
-      check_file_digest("image", vm["image"].as<std::string>(), agent::ImageDigestCheck::for_image(m));
-  return report(image, image == agent::Verdict::Accepted ? "" : "image");
+  return report(v.verdict, detail);
 }
 
 // ---- delta ------------------------------------------------------------------

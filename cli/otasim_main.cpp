@@ -4,6 +4,7 @@
 #include <string>
 
 int otasim_run(int argc, char** argv);
+int otasim_analyze(int argc, char** argv);
 
 namespace {
 void usage(std::FILE* out) {
@@ -11,6 +12,7 @@ void usage(std::FILE* out) {
                "usage: otasim COMMAND [options]\n\n"
                "commands:\n"
                "  run     run a scenario headless: summary, report.json and series.csv\n"
+               "  analyze the analytic model: expected updated / rolled back / bricked devices, bytes, cost\n"
                "\n"
                "'otasim COMMAND --help' lists a command's options.\n");
 }
@@ -27,6 +29,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "run") return otasim_run(argc - 1, argv + 1);
+  if (cmd == "analyze") return otasim_analyze(argc - 1, argv + 1);
   std::fprintf(stderr, "otasim: unknown command '%s'\n", cmd.c_str());
   usage(stderr);
   return 2;

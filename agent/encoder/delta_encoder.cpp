@@ -21,7 +21,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "ota/agent/delta.hpp"
+#include "detail/bytes.hpp"
+#include "ota/agent/delta_encoder.hpp"
 
 namespace ota::agent {
 namespace detail {
@@ -262,7 +263,9 @@ std::vector<std::uint8_t> lzma2_compress(Bytes data, std::uint8_t dict_log2, Lit
 }
 
 void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  std::array<std::uint8_t, 4> le{};
+  store_u32(le.data(), v);
+  out.insert(out.end(), le.begin(), le.end());
 }
 
 }  // namespace

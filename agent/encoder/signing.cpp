@@ -16,6 +16,8 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/platform_util.h>
 
+#include "detail/mbedtls_mpi.hpp"
+
 namespace ota::agent {
 
 namespace detail {
@@ -46,13 +48,6 @@ struct Point {
   ~Point() { mbedtls_ecp_point_free(&v); }
   Point(const Point&) = delete;
   Point& operator=(const Point&) = delete;
-};
-struct Mpi {
-  mbedtls_mpi v;
-  Mpi() { mbedtls_mpi_init(&v); }
-  ~Mpi() { mbedtls_mpi_free(&v); }
-  Mpi(const Mpi&) = delete;
-  Mpi& operator=(const Mpi&) = delete;
 };
 struct Keypair {
   mbedtls_ecp_keypair v;
@@ -234,13 +229,13 @@ SigningResult<Signature> SigningKey::sign(std::span<const std::uint8_t> message)
   if (rc != 0) return SigningResult<Signature>::failure(detail::mbedtls_message("seeding blinding DRBG", rc));
   detail::Mpi r;
   detail::Mpi s;
-  rc = mbedtls_ecdsa_sign_det_ext(&kp.v.grp, &r.v, &s.v, &kp.v.d, hash.data(), hash.size(), MBEDTLS_MD_SHA256,
+  rc = mbedtls_ecdsa_sign_det_ext(&kp.v.grp, r.get(), s.get(), &kp.v.d, hash.data(), hash.size(), MBEDTLS_MD_SHA256,
                                   mbedtls_hmac_drbg_random, &blind.v);
   if (rc != 0) return SigningResult<Signature>::failure(detail::mbedtls_message("ECDSA signing", rc));
   Signature sig{};
   constexpr std::size_t kHalf = kSignatureSize / 2;
-  rc = mbedtls_mpi_write_binary(&r.v, sig.data(), kHalf);
-  if (rc == 0) rc = mbedtls_mpi_write_binary(&s.v, sig.data() + kHalf, kHalf);
+  rc = mbedtls_mpi_write_binary(r.get(), sig.data(), kHalf);
+  if (rc == 0) rc = mbedtls_mpi_write_binary(s.get(), sig.data() + kHalf, kHalf);
   if (rc != 0) return SigningResult<Signature>::failure(detail::mbedtls_message("writing signature", rc));
   return sig;
 }

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
+
+#include "detail/bytes.hpp"
 
 namespace ota::agent {
 
@@ -9,20 +12,6 @@ namespace {
 
 constexpr std::array<std::uint8_t, 4> kMagic{'O', 'T', 'B', 'R'};
 constexpr std::uint32_t kCrcOffset = kBootCopySize - 4;
-
-void put_u32(std::uint8_t* p, std::uint32_t v) {
-  p[0] = static_cast<std::uint8_t>(v);
-  p[1] = static_cast<std::uint8_t>(v >> 8);
-  p[2] = static_cast<std::uint8_t>(v >> 16);
-  p[3] = static_cast<std::uint8_t>(v >> 24);
-}
-
-std::uint32_t get_u32(const std::uint8_t* p) {
-  return static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8) |
-         (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
-}
-
-std::uint32_t round_up(std::uint32_t n, std::uint32_t align) { return (n + align - 1) / align * align; }
 
 }  // namespace
 
@@ -42,24 +31,24 @@ std::array<std::uint8_t, kBootCopySize> encode_boot_copy(const StoredRecord& rec
   std::copy(kMagic.begin(), kMagic.end(), p);
   p[4] = kBootCopyFormat;
   p[5] = static_cast<std::uint8_t>(scheme);
-  put_u32(p + 8, sequence);
-  put_u32(p + 12, rec.install_id);
+  detail::store_u32(p + 8, sequence);
+  detail::store_u32(p + 12, rec.install_id);
   const BootRecord& r = rec.record;
-  put_u32(p + 16, r.version[0]);
-  put_u32(p + 20, r.version[1]);
-  put_u32(p + 24, r.security_counter[0]);
-  put_u32(p + 28, r.security_counter[1]);
-  put_u32(p + 32, r.min_security_counter);
+  detail::store_u32(p + 16, r.version[0]);
+  detail::store_u32(p + 20, r.version[1]);
+  detail::store_u32(p + 24, r.security_counter[0]);
+  detail::store_u32(p + 28, r.security_counter[1]);
+  detail::store_u32(p + 32, r.min_security_counter);
   p[36] = static_cast<std::uint8_t>(r.state[0]);
   p[37] = static_cast<std::uint8_t>(r.state[1]);
   p[38] = static_cast<std::uint8_t>(r.active);
   p[39] = r.trial_boots_left;
   for (std::size_t i = 0; i < kSlotCount; ++i) {
     std::uint8_t* s = p + 40 + 36 * i;
-    put_u32(s, rec.image[i].size);
+    detail::store_u32(s, rec.image[i].size);
     std::copy(rec.image[i].sha256.begin(), rec.image[i].sha256.end(), s + 4);
   }
-  put_u32(p + kCrcOffset, crc32(std::span<const std::uint8_t>(p, kCrcOffset)));
+  detail::store_u32(p + kCrcOffset, crc32(std::span<const std::uint8_t>(p, kCrcOffset)));
   return b;
 }
 
@@ -68,24 +57,24 @@ std::optional<DecodedBootCopy> decode_boot_copy(std::span<const std::uint8_t> by
   const std::uint8_t* p = bytes.data();
   if (!std::equal(kMagic.begin(), kMagic.end(), p)) return std::nullopt;
   if (p[4] != kBootCopyFormat || p[6] != 0 || p[7] != 0) return std::nullopt;
-  if (get_u32(p + kCrcOffset) != crc32(std::span<const std::uint8_t>(p, kCrcOffset))) return std::nullopt;
+  if (detail::load_u32(p + kCrcOffset) != crc32(std::span<const std::uint8_t>(p, kCrcOffset))) return std::nullopt;
   if (p[5] >= kPartitionSchemeCount || p[36] >= kSlotStateCount || p[37] >= kSlotStateCount || p[38] >= kSlotCount) {
     return std::nullopt;
   }
   DecodedBootCopy d;
   d.scheme = static_cast<PartitionScheme>(p[5]);
-  d.sequence = get_u32(p + 8);
-  d.stored.install_id = get_u32(p + 12);
+  d.sequence = detail::load_u32(p + 8);
+  d.stored.install_id = detail::load_u32(p + 12);
   BootRecord& r = d.stored.record;
-  r.version = {get_u32(p + 16), get_u32(p + 20)};
-  r.security_counter = {get_u32(p + 24), get_u32(p + 28)};
-  r.min_security_counter = get_u32(p + 32);
+  r.version = {detail::load_u32(p + 16), detail::load_u32(p + 20)};
+  r.security_counter = {detail::load_u32(p + 24), detail::load_u32(p + 28)};
+  r.min_security_counter = detail::load_u32(p + 32);
   r.state = {static_cast<SlotState>(p[36]), static_cast<SlotState>(p[37])};
   r.active = static_cast<SlotId>(p[38]);
   r.trial_boots_left = p[39];
   for (std::size_t i = 0; i < kSlotCount; ++i) {
     const std::uint8_t* s = p + 40 + 36 * i;
-    d.stored.image[i].size = get_u32(s);
+    d.stored.image[i].size = detail::load_u32(s);
     std::copy(s + 4, s + 36, d.stored.image[i].sha256.begin());
   }
   return d;
@@ -98,7 +87,7 @@ AgentStatus BootStore::check_layout(const FlashArea& area) {
     return AgentStatus::failure(AgentError::BadLayout);
   }
   if (area.size() / sector < kBootAreaMinSectors) return AgentStatus::failure(AgentError::BadLayout);
-  if (round_up(kBootCopySize, align) > sector) return AgentStatus::failure(AgentError::BadLayout);
+  if (detail::round_up(kBootCopySize, align) > sector) return AgentStatus::failure(AgentError::BadLayout);
   return AgentStatus::success();
 }
 
@@ -134,7 +123,7 @@ AgentStatus BootStore::write_copy(std::uint32_t sector, const StoredRecord& rec,
   FlashStatus fs = area_.erase_sector(offset);
   if (fs != FlashStatus::Ok) return AgentStatus::flash_failed(fs);
 
-  const std::uint32_t padded = round_up(kBootCopySize, area_.write_alignment());
+  const std::uint32_t padded = detail::round_up(kBootCopySize, area_.write_alignment());
   std::array<std::uint8_t, kBootCopySize + kMaxWriteAlignment> buf{};
   std::fill(buf.begin(), buf.end(), area_.erased_value());
   const std::array<std::uint8_t, kBootCopySize> copy = encode_boot_copy(rec, sequence, scheme_);
@@ -170,13 +159,31 @@ AgentStatus BootStore::provision(const StoredRecord& rec) {
   if (AgentStatus s = check_layout(area_); !s.ok()) return s;
   current_sector_.reset();
   sequence_ = 0;
-  // Sector 1 first: an old copy there must not outlive the new one.
-  const FlashStatus fs = area_.erase_sector(area_.sector_size());
-  if (fs != FlashStatus::Ok) return AgentStatus::flash_failed(fs);
-  AgentStatus s = write_copy(0, rec, 1);
+  // The new record must outrank every valid copy already there (whatever
+  // scheme wrote it), and must not overwrite the newest one: then a cut at any
+  // point leaves either that copy or the new record, never a mix and never an
+  // older copy.
+  std::optional<std::uint32_t> newest_sector;
+  std::uint32_t newest_sequence = 0;
+  std::array<std::uint8_t, kBootCopySize> buf{};
+  for (std::uint32_t sector = 0; sector < 2; ++sector) {
+    const FlashStatus fs = area_.read(sector * area_.sector_size(), buf);
+    if (fs != FlashStatus::Ok) return AgentStatus::flash_failed(fs);
+    const std::optional<DecodedBootCopy> d = decode_boot_copy(buf);
+    if (d && (!newest_sector || d->sequence > newest_sequence)) {
+      newest_sector = sector;
+      newest_sequence = d->sequence;
+    }
+  }
+  // A sequence at the very top cannot be outranked; no store() ever gets
+  // there (2^32 stores), so only a forged or foreign copy can: refuse it.
+  if (newest_sequence == std::numeric_limits<std::uint32_t>::max()) return AgentStatus::failure(AgentError::BadLayout);
+  const std::uint32_t target = newest_sector ? 1 - *newest_sector : 0;
+  const std::uint32_t sequence = newest_sequence + 1;
+  AgentStatus s = write_copy(target, rec, sequence);
   if (!s.ok()) return s;
-  current_sector_ = 0;
-  sequence_ = 1;
+  current_sector_ = target;
+  sequence_ = sequence;
   return s;
 }
 

@@ -5,13 +5,10 @@
 #include <cstring>
 #include <limits>
 
+#include "detail/bytes.hpp"
+
 namespace ota::agent {
 namespace {
-
-std::uint32_t load_u32(const std::uint8_t* p) {
-  return static_cast<std::uint32_t>(p[0]) | static_cast<std::uint32_t>(p[1]) << 8 |
-         static_cast<std::uint32_t>(p[2]) << 16 | static_cast<std::uint32_t>(p[3]) << 24;
-}
 
 constexpr std::uint8_t kMaxVarintBytes = 5;
 constexpr std::size_t kArenaAlign = alignof(std::max_align_t);
@@ -30,8 +27,8 @@ DeltaHeaderResult parse_delta_header(std::span<const std::uint8_t> bytes) {
   }
   if (bytes[6] != 0 || bytes[7] != 0) return r;
   if (r.header.dict_log2 < kMinDictLog2 || r.header.dict_log2 > kMaxDictLog2) return r;
-  r.header.old_size = load_u32(bytes.data() + 8);
-  r.header.new_size = load_u32(bytes.data() + 12);
+  r.header.old_size = detail::load_u32(bytes.data() + 8);
+  r.header.new_size = detail::load_u32(bytes.data() + 12);
   std::copy_n(bytes.begin() + 16, 32, r.header.old_sha256.begin());
   std::copy_n(bytes.begin() + 48, 32, r.header.new_sha256.begin());
   r.status = DeltaStatus::Ok;
@@ -139,7 +136,7 @@ DeltaStatus DeltaApplier::on_header() {
       old_hash.update(std::span<const std::uint8_t>(old_window_.data(), n));
       at += n;
     }
-    if (!digest_equal(old_hash.finish(), h.old_sha256)) return DeltaStatus::WrongBase;
+    if (!old_hash.finish_equals(h.old_sha256)) return DeltaStatus::WrongBase;
   }
 
   lzma_options_lzma lzma_options{};
@@ -333,7 +330,7 @@ DeltaStatus DeltaApplier::finish() {
   if (phase_ == Phase::Failed) return error_;
   if (phase_ == Phase::Header || !stream_ended_) return fail(DeltaStatus::Truncated);
   if (phase_ != Phase::Done) return fail(DeltaStatus::OutputSizeMismatch);
-  if (!digest_equal(Sha256(new_hash_).finish(), header_->new_sha256)) return fail(DeltaStatus::DigestMismatch);
+  if (!Sha256(new_hash_).finish_equals(header_->new_sha256)) return fail(DeltaStatus::DigestMismatch);
   return DeltaStatus::Ok;
 }
 

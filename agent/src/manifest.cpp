@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "detail/bytes.hpp"
+
 namespace ota::agent {
 
 namespace detail {
@@ -34,35 +36,6 @@ constexpr std::size_t kDeltaOffPatchSha256 = 40;
 constexpr std::size_t kHeaderSize = 10;
 
 constexpr std::array<std::uint8_t, 4> kMagic{0x4F, 0x54, 0x41, 0x4D};  // "OTAM"
-
-std::uint16_t load_u16(const std::uint8_t* p) {
-  return static_cast<std::uint16_t>(p[0] | (p[1] << 8));
-}
-std::uint32_t load_u32(const std::uint8_t* p) {
-  return static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8) |
-         (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
-}
-std::uint64_t load_u64(const std::uint8_t* p) {
-  return static_cast<std::uint64_t>(load_u32(p)) | (static_cast<std::uint64_t>(load_u32(p + 4)) << 32);
-}
-void store_u16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = static_cast<std::uint8_t>(v);
-  p[1] = static_cast<std::uint8_t>(v >> 8);
-}
-void store_u32(std::uint8_t* p, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-void store_u64(std::uint8_t* p, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-template <std::size_t N>
-void load_bytes(const std::uint8_t* p, std::array<std::uint8_t, N>& out) {
-  std::copy_n(p, N, out.begin());
-}
-template <std::size_t N>
-void store_bytes(std::uint8_t* p, const std::array<std::uint8_t, N>& in) {
-  std::copy_n(in.begin(), N, p);
-}
 
 constexpr std::size_t size_for(std::size_t hardware_id_count, bool has_delta) {
   return kManifestFixedSize + 4 * hardware_id_count + (has_delta ? kManifestDeltaSize : 0);

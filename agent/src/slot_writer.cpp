@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "detail/bytes.hpp"
+
 namespace ota::agent {
 
 namespace {
@@ -11,23 +13,9 @@ constexpr std::uint32_t kLogHeaderSize = 20;
 constexpr std::uint32_t kLogEntrySize = 12;
 constexpr std::uint8_t kEntryMarkerMask = 0xA5;
 
-void put_u32(std::uint8_t* p, std::uint32_t v) {
-  p[0] = static_cast<std::uint8_t>(v);
-  p[1] = static_cast<std::uint8_t>(v >> 8);
-  p[2] = static_cast<std::uint8_t>(v >> 16);
-  p[3] = static_cast<std::uint8_t>(v >> 24);
-}
-
-std::uint32_t get_u32(const std::uint8_t* p) {
-  return static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8) |
-         (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
-}
-
-std::uint32_t round_up(std::uint32_t n, std::uint32_t align) { return (n + align - 1) / align * align; }
-
 std::uint32_t entry_crc(std::uint32_t install_id, const std::uint8_t* entry) {
   std::array<std::uint8_t, 4> id{};
-  put_u32(id.data(), install_id);
+  detail::store_u32(id.data(), install_id);
   return crc32(std::span<const std::uint8_t>(entry, 8), crc32(id));
 }
 
@@ -41,8 +29,8 @@ bool geometry_ok(const FlashArea& area) {
 
 // --- ProgressLog -------------------------------------------------------------
 
-std::uint32_t ProgressLog::header_span() const { return round_up(kLogHeaderSize, area_.write_alignment()); }
-std::uint32_t ProgressLog::entry_span() const { return round_up(kLogEntrySize, area_.write_alignment()); }
+std::uint32_t ProgressLog::header_span() const { return detail::round_up(kLogHeaderSize, area_.write_alignment()); }
+std::uint32_t ProgressLog::entry_span() const { return detail::round_up(kLogEntrySize, area_.write_alignment()); }
 
 std::uint32_t ProgressLog::capacity() const {
   if (!geometry_ok(area_) || header_span() > area_.sector_size()) return 0;
@@ -59,11 +47,11 @@ AgentStatus ProgressLog::start(std::uint32_t install_id, std::uint32_t image_siz
   std::fill(buf.begin(), buf.end(), area_.erased_value());
   std::uint8_t* p = buf.data();
   std::copy(kLogMagic.begin(), kLogMagic.end(), p);
-  put_u32(p + 4, install_id);
-  put_u32(p + 8, image_size);
+  detail::store_u32(p + 4, install_id);
+  detail::store_u32(p + 8, image_size);
   p[12] = static_cast<std::uint8_t>(kind);
   p[13] = p[14] = p[15] = 0;
-  put_u32(p + 16, crc32(std::span<const std::uint8_t>(p, 16)));
+  detail::store_u32(p + 16, crc32(std::span<const std::uint8_t>(p, 16)));
   fs = area_.write(sector_offset_, std::span<const std::uint8_t>(p, header_span()));
   if (fs != FlashStatus::Ok) return AgentStatus::flash_failed(fs);
 
@@ -74,8 +62,8 @@ AgentStatus ProgressLog::start(std::uint32_t install_id, std::uint32_t image_siz
 }
 
 AgentStatus ProgressLog::scan(std::uint32_t install_id, std::uint32_t image_size, InstallKind kind,
-                              DownloadProgress& out) {
-  out = DownloadProgress{};
+                              std::optional<std::uint32_t>& progress) {
+  progress.reset();
   bound_ = false;
   if (!geometry_ok(area_) || header_span() > area_.sector_size()) return AgentStatus::failure(AgentError::BadLayout);
 
@@ -84,8 +72,8 @@ AgentStatus ProgressLog::scan(std::uint32_t install_id, std::uint32_t image_size
   if (fs != FlashStatus::Ok) return AgentStatus::flash_failed(fs);
   const std::uint8_t* h = header.data();
   const bool header_ok = std::equal(kLogMagic.begin(), kLogMagic.end(), h) &&
-                         get_u32(h + 16) == crc32(std::span<const std::uint8_t>(h, 16)) &&
-                         get_u32(h + 4) == install_id && get_u32(h + 8) == image_size &&
+                         detail::load_u32(h + 16) == crc32(std::span<const std::uint8_t>(h, 16)) &&
+                         detail::load_u32(h + 4) == install_id && detail::load_u32(h + 8) == image_size &&
                          h[12] == static_cast<std::uint8_t>(kind) && h[13] == 0 && h[14] == 0 && h[15] == 0;
   if (!header_ok) return AgentStatus::success();
 
@@ -94,6 +82,7 @@ AgentStatus ProgressLog::scan(std::uint32_t install_id, std::uint32_t image_size
   const std::uint32_t span = entry_span();
   const std::uint32_t cap = capacity();
   std::array<std::uint8_t, kLogEntrySize + kMaxWriteAlignment> entry{};
+  std::uint32_t offset = 0;
   std::uint32_t k = 0;
   for (; k < cap; ++k) {
     const std::uint32_t at = sector_offset_ + header_span() + k * span;
@@ -103,11 +92,11 @@ AgentStatus ProgressLog::scan(std::uint32_t install_id, std::uint32_t image_size
     if (std::all_of(used.begin(), used.end(), [erased](std::uint8_t b) { return b == erased; })) break;
     const std::uint8_t* e = entry.data();
     const bool valid = e[0] == marker && e[1] == 0 && e[2] == 0 && e[3] == 0 &&
-                       get_u32(e + 8) == entry_crc(install_id, e);
-    if (valid) out.offset = std::max(out.offset, get_u32(e + 4));
+                       detail::load_u32(e + 8) == entry_crc(install_id, e);
+    if (valid) offset = std::max(offset, detail::load_u32(e + 4));
     // A torn entry is skipped; its space is used up.
   }
-  out.bound = true;
+  progress = offset;
   bound_ = true;
   install_id_ = install_id;
   next_entry_ = k;
@@ -123,8 +112,8 @@ AgentStatus ProgressLog::append(std::uint32_t offset) {
   std::uint8_t* e = entry.data();
   e[0] = static_cast<std::uint8_t>(area_.erased_value() ^ kEntryMarkerMask);
   e[1] = e[2] = e[3] = 0;
-  put_u32(e + 4, offset);
-  put_u32(e + 8, entry_crc(install_id_, e));
+  detail::store_u32(e + 4, offset);
+  detail::store_u32(e + 8, entry_crc(install_id_, e));
   const std::uint32_t at = sector_offset_ + header_span() + next_entry_ * span;
   ++next_entry_;  // even when the write fails: a torn entry uses up its space
   const FlashStatus fs = area_.write(at, std::span<const std::uint8_t>(e, span));
@@ -147,7 +136,6 @@ AgentStatus SlotWriter::setup(FlashArea& slot, std::uint32_t image_size, Install
   checkpoint_sectors_ = cap >= 2 ? std::max<std::uint32_t>(1, (image_sectors + cap - 2) / (cap - 1)) : image_sectors;
   image_size_ = image_size;
   kind_ = kind;
-  hash_ = Sha256();
   tail_size_ = 0;
   accepted_ = written_ = erased_until_ = 0;
   last_checkpoint_ = 0;
@@ -165,24 +153,17 @@ AgentStatus SlotWriter::begin(FlashArea& slot, std::uint32_t install_id, std::ui
 AgentStatus SlotWriter::resume(FlashArea& slot, std::uint32_t install_id, std::uint32_t image_size,
                                InstallKind kind) {
   if (AgentStatus s = setup(slot, image_size, kind); !s.ok()) return s;
-  DownloadProgress progress;
+  std::optional<std::uint32_t> progress;
   if (AgentStatus s = log_.scan(install_id, image_size, kind, progress); !s.ok()) return fail(s);
-  std::uint32_t offset = kind == InstallKind::FullImage ? progress.offset : 0;
+  std::uint32_t offset = kind == InstallKind::FullImage ? progress.value_or(0) : 0;
   // Only sector boundaries and the image end are ever recorded; anything else
   // cannot be trusted, so start over.
   if (offset > image_size || (offset != image_size && offset % slot_->sector_size() != 0)) offset = 0;
-  if (!progress.bound) {
+  if (!progress) {
     if (AgentStatus s = log_.start(install_id, image_size, kind); !s.ok()) return fail(s);
   }
-  // Hash what the slot already holds, as it is on flash.
-  std::array<std::uint8_t, kMaxWriteAlignment> buf{};
-  for (std::uint32_t at = 0; at < offset;) {
-    const std::uint32_t n = std::min<std::uint32_t>(static_cast<std::uint32_t>(buf.size()), offset - at);
-    const FlashStatus fs = slot_->read(at, std::span<std::uint8_t>(buf.data(), n));
-    if (fs != FlashStatus::Ok) return fail(AgentStatus::flash_failed(fs));
-    hash_.update(std::span<const std::uint8_t>(buf.data(), n));
-    at += n;
-  }
+  // The bytes before `offset` are not re-read here: finish() reads back and
+  // hashes the whole image as it is on flash.
   accepted_ = written_ = erased_until_ = offset;
   last_checkpoint_ = offset;
   active_ = true;
@@ -215,7 +196,6 @@ AgentStatus SlotWriter::write(std::span<const std::uint8_t> bytes) {
   if (faulted_) return AgentStatus::failure(AgentError::NeedsReboot);
   if (!active_) return AgentStatus::failure(AgentError::WrongState);
   if (bytes.size() > image_size_ - accepted_) return AgentStatus::failure(AgentError::Overflow);
-  hash_.update(bytes);
   accepted_ += static_cast<std::uint32_t>(bytes.size());
 
   const std::uint32_t align = slot_->write_alignment();
@@ -236,7 +216,7 @@ AgentStatus SlotWriter::write(std::span<const std::uint8_t> bytes) {
   return AgentStatus::success();
 }
 
-AgentStatus SlotWriter::finish(Digest& digest) {
+AgentStatus SlotWriter::finish(const Digest& expected) {
   if (faulted_) return AgentStatus::failure(AgentError::NeedsReboot);
   if (!active_) return AgentStatus::failure(AgentError::WrongState);
   if (accepted_ != image_size_) return AgentStatus::failure(AgentError::Incomplete);
@@ -250,8 +230,18 @@ AgentStatus SlotWriter::finish(Digest& digest) {
     if (AgentStatus s = log_.append(image_size_); !s.ok()) return fail(s);
     last_checkpoint_ = image_size_;
   }
-  digest = Sha256(hash_).finish();
+  // Read the image back and hash what the flash really holds. The alignment
+  // buffer is free now that the tail is written.
+  Sha256 hash;
+  for (std::uint32_t at = 0; at < image_size_;) {
+    const std::uint32_t n = std::min<std::uint32_t>(static_cast<std::uint32_t>(tail_.size()), image_size_ - at);
+    const FlashStatus fs = slot_->read(at, std::span<std::uint8_t>(tail_.data(), n));
+    if (fs != FlashStatus::Ok) return fail(AgentStatus::flash_failed(fs));
+    hash.update(std::span<const std::uint8_t>(tail_.data(), n));
+    at += n;
+  }
   active_ = false;
+  if (!hash.finish_equals(expected)) return AgentStatus::rejected(Verdict::DigestMismatch);
   return AgentStatus::success();
 }
 

@@ -174,11 +174,10 @@ AgentStatus UpdateAgent::delta_failure(DeltaStatus status) {
     case DeltaStatus::Ok: return AgentStatus::success();
     case DeltaStatus::SinkFailed:
       if (sink_.status.error == AgentError::FlashFailed) return flash_failure(sink_.status);
-      return fail_install(Verdict::BadFormat);  // the patch makes more bytes than the manifest says
+      return fail_install(Verdict::DigestMismatch);  // more bytes than the manifest's image
     case DeltaStatus::OldReadFailed: return flash_failure(AgentStatus::flash_failed(applier_->old_read_status()));
     case DeltaStatus::WrongBase: return fail_install(Verdict::DeltaBaseMismatch);
-    case DeltaStatus::DigestMismatch: return fail_install(Verdict::DigestMismatch);
-    default: return fail_install(Verdict::BadFormat);
+    default: return fail_install(Verdict::DigestMismatch);  // the signed patch does not build the image
   }
 }
 
@@ -194,17 +193,25 @@ AgentStatus UpdateAgent::write_patch(std::span<const std::uint8_t> patch_chunk) 
 AgentStatus UpdateAgent::finish() {
   if (needs_reboot_) return AgentStatus::failure(AgentError::NeedsReboot);
   if (!session_slot_) return AgentStatus::failure(AgentError::WrongState);
-  const SlotId target = *session_slot_;
-  if (session_kind_ == InstallKind::Delta) {
+  const bool delta = session_kind_ == InstallKind::Delta;
+  if (delta) {
+    // This consumes the patch check: from here on every outcome but success
+    // ends the session, so a second finish() can never run it again.
     if (patch_check_->finish() != Verdict::Accepted) return fail_install(Verdict::DigestMismatch);
     if (AgentStatus s = delta_failure(applier_->finish()); !s.ok()) return s;
   }
-  Digest digest{};
-  const AgentStatus s = writer_.finish(digest);
+  // Reads the slot back: the verdict is about what the flash holds.
+  const AgentStatus s = writer_.finish(stored_.image[slot_index(*session_slot_)].sha256);
   if (s.error == AgentError::FlashFailed) return flash_failure(s);
-  if (s.error == AgentError::Incomplete && session_kind_ == InstallKind::Delta) return fail_install(Verdict::BadFormat);
-  if (!s.ok()) return s;
-  if (!digest_equal(digest, stored_.image[slot_index(target)].sha256)) return fail_install(Verdict::DigestMismatch);
+  if (s.error == AgentError::Rejected) return fail_install(s.verdict);
+  if (s.error == AgentError::Incomplete) {
+    if (!delta) return s;  // bytes missing: keep writing
+    return fail_install(Verdict::DigestMismatch);  // the patch built less than the manifest's image
+  }
+  if (!s.ok()) {
+    end_session();  // cannot happen with a sound writer; never leave a half-finished session
+    return s;
+  }
   end_session();
   return apply_event(BootEvent::WriteVerified);
 }

@@ -1,27 +1,19 @@
 #include "ota/agent/verifier.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
+#include <limits>
 
 #include <mbedtls/bignum.h>
 #include <mbedtls/ecdsa.h>
+
+#include "detail/mbedtls_mpi.hpp"
 
 namespace ota::agent {
 
 namespace detail {
 namespace {
-
-// Owns an mbedtls_mpi for the length of a scope.
-class Mpi {
- public:
-  Mpi() { mbedtls_mpi_init(&v_); }
-  ~Mpi() { mbedtls_mpi_free(&v_); }
-  Mpi(const Mpi&) = delete;
-  Mpi& operator=(const Mpi&) = delete;
-  mbedtls_mpi* get() { return &v_; }
-
- private:
-  mbedtls_mpi v_;
-};
 
 bool is_valid_p256_point(const PublicKey& key) {
   if (key[0] != 0x04) return false;  // only the uncompressed form is accepted
@@ -112,7 +104,10 @@ bool Verifier::signature_valid(std::span<const std::uint8_t> message, std::span<
                                std::size_t key_index) {
   if (signature.size() != kSignatureSize || key_index >= keys_.trusted_count() || !point_loaded_[key_index])
     return false;
-  const Digest hash = Sha256::of(message);
+  Sha256 hasher;
+  hasher.update(message);
+  const Digest hash = hasher.finish();
+  if (!hasher.ok()) return false;
   detail::Mpi r;
   detail::Mpi s;
   constexpr std::size_t kHalf = kSignatureSize / 2;
@@ -195,25 +190,186 @@ void ImageDigestCheck::update(std::span<const std::uint8_t> bytes) {
 
 Verdict ImageDigestCheck::finish() {
   Verdict v = Verdict::DigestMismatch;
-  const Digest got = hash_.finish();
-  if (possible_ && bytes_seen_ == expected_size_ && digest_equal(got, expected_sha256_)) v = Verdict::Accepted;
+  const bool digest_ok = hash_.finish_equals(expected_sha256_);
+  if (possible_ && bytes_seen_ == expected_size_ && digest_ok) v = Verdict::Accepted;
   return v;
+}
+
+// ---- The whole artifact -----------------------------------------------------
+
+std::string_view to_string(ArtifactPart p) {
+  switch (p) {
+    case ArtifactPart::Manifest: return "manifest";
+    case ArtifactPart::Payload: return "payload";
+    case ArtifactPart::NewImage: return "new image";
+    case ArtifactPart::RunningImage: return "running image";
+    case ArtifactPart::AppliedImage: return "image built by the patch";
+  }
+  return "unknown artifact part";
+}
+
+namespace detail {
+namespace {
+
+constexpr std::size_t kReadChunk = 4096;
+
+// Reads all of `area` in order, handing each chunk to `consume`, which returns
+// false to stop early. The first failed read's status, else Ok.
+template <class Consume>
+FlashStatus read_through(const FlashArea& area, Consume&& consume) {
+  std::array<std::uint8_t, kReadChunk> buf;
+  for (std::uint32_t at = 0; at < area.size();) {
+    const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(buf.size(), area.size() - at));
+    const FlashStatus fs = area.read(at, std::span<std::uint8_t>(buf.data(), n));
+    if (fs != FlashStatus::Ok) return fs;
+    if (!consume(std::span<const std::uint8_t>(buf.data(), n))) break;
+    at += n;
+  }
+  return FlashStatus::Ok;
+}
+
+// The applier's output, checked against the manifest's image as it streams;
+// refuses (stopping the apply) as soon as it would exceed the image size.
+class ImageCheckSink final : public ByteSink {
+ public:
+  explicit ImageCheckSink(const Manifest& m) : check_(ImageDigestCheck::for_image(m)), limit_(m.image_size) {}
+  bool write(std::span<const std::uint8_t> bytes) override {
+    if (bytes.size() > limit_ - check_.bytes_seen()) return false;
+    check_.update(bytes);
+    return true;
+  }
+  Verdict finish() { return check_.finish(); }
+
+ private:
+  ImageDigestCheck check_;
+  std::uint64_t limit_;
+};
+
+// Step 5 of verify_artifact_streaming: apply `patch` to `running` and check the result.
+void check_applied_image(const Manifest& m, const FlashArea& patch, const FlashArea& running,
+                         ArtifactVerification& out) {
+  out.part = ArtifactPart::AppliedImage;
+  out.verdict = Verdict::DigestMismatch;
+  ImageCheckSink sink(m);
+  DeltaApplier applier(running, sink);  // verify_old_image: the base check the device makes
+  DeltaStatus status = DeltaStatus::Ok;
+  const FlashStatus fs = read_through(patch, [&](std::span<const std::uint8_t> chunk) {
+    status = applier.feed(chunk);
+    return status == DeltaStatus::Ok;
+  });
+  if (fs != FlashStatus::Ok) {
+    out.part = ArtifactPart::Payload;
+    out.read_status = fs;
+    return;
+  }
+  if (status == DeltaStatus::Ok) status = applier.finish();
+  out.delta_status = status;
+  switch (status) {
+    case DeltaStatus::Ok: out.verdict = sink.finish(); return;
+    case DeltaStatus::WrongBase:
+      out.part = ArtifactPart::RunningImage;
+      out.verdict = Verdict::DeltaBaseMismatch;
+      return;
+    case DeltaStatus::OldReadFailed:
+      out.part = ArtifactPart::RunningImage;
+      out.read_status = applier.old_read_status();
+      return;
+    default: return;  // the patch does not build the manifest's image
+  }
+}
+
+// A read-only area over bytes in memory (at most 4 GiB - 1 of them).
+class ByteArea final : public FlashArea {
+ public:
+  explicit ByteArea(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
+  std::uint32_t size() const override { return static_cast<std::uint32_t>(bytes_.size()); }
+  std::uint32_t sector_size() const override { return 1; }
+  std::uint32_t write_alignment() const override { return 1; }
+  std::uint8_t erased_value() const override { return 0xFF; }
+  FlashStatus read(std::uint32_t offset, std::span<std::uint8_t> out) const override {
+    if (offset > bytes_.size() || out.size() > bytes_.size() - offset) return FlashStatus::OutOfBounds;
+    if (!out.empty()) std::memcpy(out.data(), bytes_.data() + offset, out.size());
+    return FlashStatus::Ok;
+  }
+  FlashStatus write(std::uint32_t, std::span<const std::uint8_t>) override { return FlashStatus::IoError; }
+  FlashStatus erase_sector(std::uint32_t) override { return FlashStatus::IoError; }
+
+ private:
+  std::span<const std::uint8_t> bytes_;
+};
+
+}  // namespace
+}  // namespace detail
+
+FlashStatus hash_area(const FlashArea& area, Sha256& hash) {
+  return detail::read_through(area, [&](std::span<const std::uint8_t> chunk) {
+    hash.update(chunk);
+    return true;
+  });
+}
+
+ArtifactVerification verify_artifact_streaming(Verifier& verifier, std::span<const std::uint8_t> signed_manifest,
+                                               const ArtifactSources& sources, const DeviceFacts& device) {
+  ArtifactVerification out;  // BadFormat until every step has passed
+  const ManifestVerification mv = verifier.verify_manifest(signed_manifest, device);
+  out.parse = mv.parse;
+  if (!mv.accepted()) {
+    out.verdict = mv.verdict;
+    return out;
+  }
+  const Manifest& m = out.parse.manifest;
+
+  // 2. The payload: the image, or the patch.
+  out.part = ArtifactPart::Payload;
+  out.verdict = Verdict::DigestMismatch;
+  if (sources.payload == nullptr) return out;
+  ImageDigestCheck payload = m.delta ? ImageDigestCheck::for_patch(m) : ImageDigestCheck::for_image(m);
+  out.read_status = detail::read_through(*sources.payload, [&](std::span<const std::uint8_t> chunk) {
+    payload.update(chunk);
+    return true;
+  });
+  if (out.read_status != FlashStatus::Ok || payload.finish() != Verdict::Accepted) return out;
+  if (!m.delta) {
+    out.verdict = Verdict::Accepted;
+    return out;
+  }
+
+  // 3. The new image, when given beside the patch.
+  if (sources.new_image != nullptr) {
+    out.part = ArtifactPart::NewImage;
+    ImageDigestCheck image = ImageDigestCheck::for_image(m);
+    out.read_status = detail::read_through(*sources.new_image, [&](std::span<const std::uint8_t> chunk) {
+      image.update(chunk);
+      return true;
+    });
+    if (out.read_status != FlashStatus::Ok || image.finish() != Verdict::Accepted) return out;
+  }
+
+  // 4. The running image is the patch's base.
+  out.part = ArtifactPart::RunningImage;
+  out.verdict = Verdict::DeltaBaseMismatch;
+  if (sources.running_image == nullptr) return out;
+  Sha256 running;
+  out.read_status = hash_area(*sources.running_image, running);
+  if (out.read_status != FlashStatus::Ok || !running.finish_equals(m.delta->base_sha256)) return out;
+
+  // 5. The patch builds the manifest's image from it.
+  detail::check_applied_image(m, *sources.payload, *sources.running_image, out);
+  return out;
 }
 
 Verdict verify_artifact(Verifier& verifier, std::span<const std::uint8_t> signed_manifest,
                         std::span<const std::uint8_t> payload, const DeviceFacts& device,
-                        const std::optional<Digest>& running_image_sha256) {
-  const ManifestVerification mv = verifier.verify_manifest(signed_manifest, device);
-  if (!mv.accepted()) return mv.verdict;
-  const Manifest& m = mv.parse.manifest;
-  ImageDigestCheck digest = m.delta ? ImageDigestCheck::for_patch(m) : ImageDigestCheck::for_image(m);
-  digest.update(payload);
-  if (digest.finish() != Verdict::Accepted) return Verdict::DigestMismatch;
-  if (m.delta) {
-    if (!running_image_sha256) return Verdict::DeltaBaseMismatch;
-    return check_delta_base(m, *running_image_sha256);
-  }
-  return Verdict::Accepted;
+                        std::span<const std::uint8_t> running_image) {
+  // An input longer than an area can be (4 GiB - 1) is longer than any
+  // manifest describes: pass it as missing, which refuses it at its step.
+  constexpr std::size_t kMaxArea = std::numeric_limits<std::uint32_t>::max();
+  const detail::ByteArea payload_area(payload);
+  const detail::ByteArea running_area(running_image);
+  ArtifactSources sources;
+  sources.payload = payload.size() <= kMaxArea ? &payload_area : nullptr;
+  sources.running_image = !running_image.empty() && running_image.size() <= kMaxArea ? &running_area : nullptr;
+  return verify_artifact_streaming(verifier, signed_manifest, sources, device).verdict;
 }
 
 }  // namespace ota::agent

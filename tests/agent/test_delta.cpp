@@ -17,6 +17,7 @@
 #include "mem_flash.hpp"
 #include "fuzz/delta_fuzz_image.hpp"
 #include "ota/agent/delta.hpp"
+#include "ota/agent/delta_encoder.hpp"
 
 namespace {
 
@@ -537,9 +538,16 @@ TEST_CASE("delta: malformed records are refused", "[delta]") {
   CHECK(run(cat(record(20, 50, 0), Bytes(49, 0))) == DeltaStatus::OutputSizeMismatch);  // diff cut short
 }
 
-TEST_CASE("delta: the fuzzer's committed seed patch still applies", "[delta]") {
-  const Bytes seed = load(std::string(OTA_SOURCE_DIR) + "/tests/fuzz/corpus/delta/seed_small.otad");
-  const Applied r = apply_patch(seed, fuzz::delta_fuzz_old_image());
-  CHECK(r.finished == DeltaStatus::Ok);
-  CHECK(r.out == fuzz::delta_fuzz_new_image());
+TEST_CASE("delta: the fuzzer's committed seed patches still apply", "[delta]") {
+  // fuzz_delta_apply's input is one option byte, then the patch.
+  const std::string dir = std::string(OTA_SOURCE_DIR) + "/tests/fuzz/corpus/delta_apply/";
+  for (const char* name : {"seed_small_verify_base", "seed_small_trust_base", "seed_small_read_fails"}) {
+    CAPTURE(name);
+    const Bytes seed = load(dir + name);
+    REQUIRE(seed.size() > 1 + kDeltaHeaderBytes);
+    const Bytes patch(seed.begin() + 1, seed.end());
+    const Applied r = apply_patch(patch, fuzz::delta_fuzz_old_image());
+    CHECK(r.finished == DeltaStatus::Ok);
+    CHECK(r.out == fuzz::delta_fuzz_new_image());
+  }
 }

@@ -1,7 +1,8 @@
 // Tests of the `otasign` tool: the built binary (OTA_BIN_DIR/otasign) for the
 // keygen / sign / verify round trip, every rejection reason and bad input; and
-// in-process, the same verification code over every single-byte change of the
-// manifest and signature and a sample of image bytes.
+// in-process, the one agent call `otasign verify` makes
+// (verify_artifact_streaming) over every single-byte change of the manifest
+// and signature and a sample of the bytes of every input.
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -17,12 +18,15 @@
 #include <string>
 #include <vector>
 
+#include "bytes_area.hpp"
+#include "ota/agent/delta_encoder.hpp"
 #include "ota/agent/manifest.hpp"
 #include "ota/agent/sha256.hpp"
 #include "ota/agent/signing.hpp"
 #include "ota/agent/verifier.hpp"
 
 using namespace ota::agent;
+using ota::agent::test::BytesArea;
 namespace fs = std::filesystem;
 
 namespace {
@@ -145,6 +149,42 @@ std::vector<std::string> verify_args(const SignedRelease& r) {
 }
 
 bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+
+// The new image of `rel` with a few bytes changed and a block removed: the
+// base a delta release patches.
+Bytes old_image_for(const Bytes& new_image) {
+  Bytes old_image = new_image;
+  for (std::size_t i = 100; i < old_image.size(); i += 997) old_image[i] ^= 0x5A;
+  old_image.erase(old_image.begin() + 20000, old_image.begin() + 22000);
+  return old_image;
+}
+
+// A delta release on top of make_release(): old.bin, fw.patch and delta.sman.
+struct DeltaRelease {
+  SignedRelease rel;
+  std::string old_image, patch, manifest;
+};
+
+DeltaRelease make_delta_release(const TempDir& dir) {
+  DeltaRelease d{make_release(dir), dir / "old.bin", dir / "fw.patch", dir / "delta.sman"};
+  write_file(d.old_image, old_image_for(read_file(d.rel.image)));
+  const RunResult p = otasign(dir, {"delta", d.old_image, d.rel.image, "--out", d.patch, "--fast"});
+  INFO(p.output);
+  REQUIRE(p.exit_code == 0);
+  const RunResult sg = otasign(dir, {"sign", "--image", d.rel.image, "--key", d.rel.key, "--version", "3.1.5",
+                                     "--security-counter", "4", "--hardware-id", "0xC3A001", "--delta-base",
+                                     d.old_image, "--patch", d.patch, "--build-time", "1700000000", "--out",
+                                     d.manifest});
+  INFO(sg.output);
+  REQUIRE(sg.exit_code == 0);
+  return d;
+}
+
+std::vector<std::string> delta_verify_args(const DeltaRelease& d) {
+  return concat({"verify", "--manifest", d.manifest, "--trusted-key", d.rel.pub, "--patch", d.patch,
+                 "--running-image", d.old_image, "--image", d.rel.image},
+                kDeviceArgs);
+}
 
 }  // namespace
 
@@ -312,14 +352,89 @@ TEST_CASE("otasign verify: a flipped byte of manifest, signature or image is ref
   CHECK(otasign(dir, verify_args(rel)).exit_code == 0);
 }
 
-TEST_CASE("every single-byte change of manifest or signature, and sampled image bytes, is refused",
+TEST_CASE("otasign verify: a flipped byte of a delta's new image, patch or running image is refused by the binary",
+          "[otasign]") {
+  TempDir dir;
+  const DeltaRelease d = make_delta_release(dir);
+  REQUIRE(otasign(dir, delta_verify_args(d)).exit_code == 0);
+  struct Input {
+    std::string path;
+    const char* reason;
+  };
+  for (const Input& in : {Input{d.rel.image, "verdict: REJECTED: image digest mismatch (image)"},
+                          Input{d.patch, "verdict: REJECTED: image digest mismatch (patch)"},
+                          Input{d.old_image, "verdict: REJECTED: delta base mismatch (running image)"}}) {
+    const Bytes original = read_file(in.path);
+    for (std::size_t offset : {std::size_t{0}, original.size() / 2, original.size() - 1}) {
+      CAPTURE(in.path, offset);
+      Bytes flipped = original;
+      flipped[offset] ^= 0x04;
+      write_file(in.path, flipped);
+      const RunResult r = otasign(dir, delta_verify_args(d));
+      INFO(r.output);
+      CHECK(r.exit_code == 1);
+      CHECK(contains(r.output, in.reason));
+    }
+    write_file(in.path, original);
+  }
+  CHECK(otasign(dir, delta_verify_args(d)).exit_code == 0);
+}
+
+TEST_CASE("otasign sign refuses a patch made for other images, or one that does not build --image", "[otasign]") {
+  TempDir dir;
+  const DeltaRelease d = make_delta_release(dir);
+  const Bytes patch = read_file(d.patch);
+  write_file(dir / "other.bin", make_image(39000, 99));  // not the size of either image
+  auto sign_with = [&](const std::string& image, const std::string& base, const std::string& patch_path) {
+    return otasign(dir, {"sign", "--image", image, "--key", d.rel.key, "--version", "3.1.6", "--security-counter",
+                         "4", "--hardware-id", "0xC3A001", "--delta-base", base, "--patch", patch_path, "--out",
+                         dir / "new.sman"});
+  };
+  // Write the damaged patch before taking the listing: nothing else may appear.
+  Bytes corrupt = patch;
+  corrupt[patch.size() / 2] ^= 0x20;  // inside the compressed stream: the header still names the right images
+  write_file(dir / "corrupt.patch", corrupt);
+  Bytes truncated(patch.begin(), patch.begin() + 40);
+  write_file(dir / "short.patch", truncated);
+  const auto before = dir.listing();
+
+  struct Case {
+    std::string image, base, patch, expected;
+  };
+  for (const Case& c : {Case{dir / "other.bin", d.old_image, d.patch, "header new_size"},
+                        Case{d.rel.image, dir / "other.bin", d.patch, "header old_size"},
+                        Case{d.rel.image, d.rel.image, d.patch, "header old_size"},
+                        Case{d.rel.image, d.old_image, dir / "corrupt.patch", "does not build --image"},
+                        Case{d.rel.image, d.old_image, dir / "short.patch", "shorter than a patch header"},
+                        Case{d.rel.image, d.old_image, d.rel.image, "not a patch"}}) {
+    CAPTURE(c.image, c.base, c.patch);
+    const RunResult r = sign_with(c.image, c.base, c.patch);
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, c.expected));
+    CHECK(dir.listing() == before);
+  }
+  // Same sizes, other bytes: the digests in the header catch it.
+  Bytes same_size_other = read_file(d.rel.image);
+  same_size_other[123] ^= 1;
+  write_file(dir / "other.bin", same_size_other);
+  const RunResult digest = sign_with(dir / "other.bin", d.old_image, d.patch);
+  CHECK(digest.exit_code == 2);
+  CHECK(contains(digest.output, "header new SHA-256"));
+  CHECK(sign_with(d.rel.image, d.old_image, d.patch).exit_code == 0);
+}
+
+TEST_CASE("every single-byte change of manifest or signature, and sampled bytes of every input, is refused",
           "[otasign][verifier]") {
-  // In-process (same agent code as the binary): exhaustive over the envelope.
+  // In-process, through the one agent call `otasign verify` makes
+  // (verify_artifact_streaming), over inputs shaped as the tool passes them.
   auto key = SigningKey::generate_from_seed(std::uint64_t{77});
   REQUIRE(key.ok());
   const Bytes image = make_image(70000, 13);
-  const Bytes base = make_image(65000, 14);
-  const Bytes patch = make_image(3000, 15);
+  const Bytes base = old_image_for(image);
+  DeltaOptions quick;
+  quick.exhaustive = false;
+  const Bytes patch = encode_delta(base, image, quick);
 
   for (bool with_delta : {false, true}) {
     CAPTURE(with_delta);
@@ -342,9 +457,19 @@ TEST_CASE("every single-byte change of manifest or signature, and sampled image 
     REQUIRE(keys.trust(key.value().public_key()) == KeyStoreStatus::Ok);
     Verifier v(keys);
     const DeviceFacts dev{0x103, 3, 1 << 20};
+    // What `otasign verify` passes: the payload, and for a delta the running
+    // image and the new image too.
+    auto verdict = [&](const Bytes& envelope, const Bytes& payload, const Bytes& running, const Bytes& new_image) {
+      const BytesArea payload_area(payload), running_area(running), new_area(new_image);
+      const ArtifactSources sources{&payload_area, with_delta ? &running_area : nullptr,
+                                    with_delta ? &new_area : nullptr};
+      return verify_artifact_streaming(v, envelope, sources, dev).verdict;
+    };
     const Bytes& payload = with_delta ? patch : image;
-    const std::optional<Digest> running = with_delta ? std::optional<Digest>(Sha256::of(base)) : std::nullopt;
-    REQUIRE(verify_artifact(v, env, payload, dev, running) == Verdict::Accepted);
+    REQUIRE(verdict(env, payload, base, image) == Verdict::Accepted);
+    // The in-memory entry point agrees.
+    REQUIRE(verify_artifact(v, env, payload, dev, with_delta ? std::span(base) : std::span<const std::uint8_t>()) ==
+            Verdict::Accepted);
 
     std::size_t tried = 0;
     for (std::size_t i = 0; i < env.size(); ++i) {
@@ -352,7 +477,7 @@ TEST_CASE("every single-byte change of manifest or signature, and sampled image 
         CAPTURE(i, mask);
         Bytes flipped = env;
         flipped[i] = static_cast<std::uint8_t>(flipped[i] ^ mask);
-        const Verdict got = verify_artifact(v, flipped, payload, dev, running);
+        const Verdict got = verdict(flipped, payload, base, image);
         ++tried;
         if (i >= manifest_size) {
           CHECK(got == Verdict::BadSignature);
@@ -369,13 +494,29 @@ TEST_CASE("every single-byte change of manifest or signature, and sampled image 
     }
     CHECK(tried == 3 * env.size());
 
+    // Sampled single-bit flips of each input (first and last byte always).
+    struct Input {
+      const Bytes* bytes;
+      int samples;
+      Verdict expected;
+    };
+    std::vector<Input> inputs = {{&payload, 256, Verdict::DigestMismatch}};
+    if (with_delta) {
+      inputs.push_back({&base, 64, Verdict::DeltaBaseMismatch});
+      inputs.push_back({&image, 64, Verdict::DigestMismatch});
+    }
     std::mt19937 rng(5);
-    for (int s = 0; s < 256; ++s) {
-      const std::size_t i = s == 0 ? 0 : s == 1 ? payload.size() - 1 : rng() % payload.size();
-      CAPTURE(i);
-      Bytes flipped = payload;
-      flipped[i] ^= static_cast<std::uint8_t>(1u << (s % 8));
-      CHECK(verify_artifact(v, env, flipped, dev, running) == Verdict::DigestMismatch);
+    for (const Input& in : inputs) {
+      for (int n = 0; n < in.samples; ++n) {
+        const Bytes& original = *in.bytes;
+        const std::size_t i = n == 0 ? 0 : n == 1 ? original.size() - 1 : rng() % original.size();
+        CAPTURE(in.samples, i);
+        Bytes flipped = original;
+        flipped[i] ^= static_cast<std::uint8_t>(1u << (n % 8));
+        const Verdict got = verdict(env, in.bytes == &payload ? flipped : payload,
+                                    in.bytes == &base ? flipped : base, in.bytes == &image && with_delta ? flipped : image);
+        CHECK(got == in.expected);
+      }
     }
   }
 }
@@ -446,36 +587,22 @@ TEST_CASE("otasign refuses bad input with a message naming it, and writes nothin
 
 TEST_CASE("otasign signs and verifies a delta release", "[otasign]") {
   TempDir dir;
-  const SignedRelease rel = make_release(dir);
-  // The old image: the new one with a few bytes changed and a block removed.
-  Bytes old_image = read_file(rel.image);
-  for (std::size_t i = 100; i < old_image.size(); i += 997) old_image[i] ^= 0x5A;
-  old_image.erase(old_image.begin() + 20000, old_image.begin() + 22000);
-  write_file(dir / "old.bin", old_image);
-  const RunResult d = otasign(dir, {"delta", dir / "old.bin", rel.image, "--out", dir / "fw.patch", "--fast"});
-  INFO(d.output);
-  REQUIRE(d.exit_code == 0);
-  const Bytes patch = read_file(dir / "fw.patch");
+  const DeltaRelease d = make_delta_release(dir);
+  const Bytes patch = read_file(d.patch);
   REQUIRE(patch.size() > 80);
   CHECK(std::string(patch.begin(), patch.begin() + 4) == "OTAD");
   CHECK(patch.size() < 40000 / 2);  // related images: the patch is much smaller than the image
-  CHECK(contains(d.output, std::to_string(patch.size()) + " bytes"));
-
-  REQUIRE(otasign(dir, {"sign", "--image", rel.image, "--key", rel.key, "--version", "3.1.5", "--security-counter",
-                        "4", "--hardware-id", "0xC3A001", "--delta-base", dir / "old.bin", "--patch", dir / "fw.patch",
-                        "--build-time", "1700000000", "--out", dir / "delta.sman"})
-              .exit_code == 0);
   const std::vector<std::string> args = concat(
-      {"verify", "--manifest", dir / "delta.sman", "--trusted-key", rel.pub, "--patch", dir / "fw.patch"},
-      kDeviceArgs);
+      {"verify", "--manifest", d.manifest, "--trusted-key", d.rel.pub, "--patch", d.patch}, kDeviceArgs);
 
-  const RunResult ok = otasign(dir, concat(args, {"--running-image", dir / "old.bin"}));
+  const RunResult ok = otasign(dir, concat(args, {"--running-image", d.old_image}));
   INFO(ok.output);
   CHECK(ok.exit_code == 0);
   CHECK(contains(ok.output, "delta: yes"));
   CHECK(contains(ok.output, "delta_patch_size: " + std::to_string(patch.size())));
+  CHECK(otasign(dir, delta_verify_args(d)).exit_code == 0);  // --image checked too
 
-  const RunResult wrong_base = otasign(dir, concat(args, {"--running-image", rel.image}));
+  const RunResult wrong_base = otasign(dir, concat(args, {"--running-image", d.rel.image}));
   CHECK(wrong_base.exit_code == 1);
   CHECK(contains(wrong_base.output, "verdict: REJECTED: delta base mismatch"));
 
@@ -484,11 +611,11 @@ TEST_CASE("otasign signs and verifies a delta release", "[otasign]") {
   CHECK(contains(missing.output, "--running-image are required"));
 
   const auto before = dir.listing();
-  const RunResult no_old = otasign(dir, {"delta", dir / "absent.bin", rel.image, "--out", dir / "x.patch"});
+  const RunResult no_old = otasign(dir, {"delta", dir / "absent.bin", d.rel.image, "--out", dir / "x.patch"});
   CHECK(no_old.exit_code == 2);
   CHECK(contains(no_old.output, "absent.bin"));
   const RunResult bad_dict =
-      otasign(dir, {"delta", dir / "old.bin", rel.image, "--out", dir / "x.patch", "--dict-log2", "20"});
+      otasign(dir, {"delta", d.old_image, d.rel.image, "--out", dir / "x.patch", "--dict-log2", "20"});
   CHECK(bad_dict.exit_code == 2);
   CHECK(contains(bad_dict.output, "--dict-log2 '20'"));
   CHECK(dir.listing() == before);

@@ -21,6 +21,7 @@
 
 #include "ota/agent/boot_control.hpp"
 #include "ota/agent/delta.hpp"
+#include "ota/agent/delta_encoder.hpp"
 #include "ota/agent/signing.hpp"
 #include "ota/agent/slot_writer.hpp"
 #include "ota/agent/update_agent.hpp"
@@ -191,6 +192,9 @@ struct Scenario {
   int boots = 0;
   int resumed_with_progress = 0;
   std::optional<std::uint32_t> accepted_at_cut;  // full image: bytes accepted before the cut write
+  // Power cuts (as counted by the fake flash) after which a boot ran and its
+  // invariants were checked.
+  std::uint64_t cuts_checked = 0;
 };
 
 Scenario scenario(const Release& from, const Release& to, bool delta, Goal goal, std::size_t chunk) {
@@ -205,6 +209,19 @@ Scenario scenario(const Release& from, const Release& to, bool delta, Goal goal,
 
 Digest digest_of_slot(const StrictFlash& area, std::uint32_t size) {
   return Sha256::of(area.raw().subspan(0, size));
+}
+
+// Bytes between two download checkpoints for an image of `image_size` in this
+// layout, as the slot writer chooses them (one sector unless the progress log
+// is too small for one entry per sector).
+std::uint32_t checkpoint_bytes(const Layout& l, std::uint32_t image_size) {
+  PowerRig rig;
+  StrictFlash boot(rig, 3 * l.sector, l.sector, l.alignment, l.erased);
+  StrictFlash slot(rig, l.slot_size, l.sector, l.alignment, l.erased);
+  ProgressLog log(boot, kProgressLogSector * l.sector);
+  SlotWriter writer(log);
+  REQUIRE(writer.begin(slot, 1, image_size, InstallKind::FullImage).ok());
+  return writer.checkpoint_sectors() * l.sector;
 }
 
 // The invariants at every boot.
@@ -265,11 +282,14 @@ Outcome install_step(Device& d, UpdateAgent& agent, Scenario& s) {
   if (s.delta) {
     REQUIRE(resume == 0);  // a delta restarts from the first patch byte
   } else if (resuming) {
-    // Resumes instead of restarting: at a checkpoint, losing less than two sectors.
+    // Resumes instead of restarting, at a checkpoint: the last one that landed
+    // is less than one checkpoint interval (plus the unwritten tail, under one
+    // write alignment) behind the bytes accepted before the cut.
     REQUIRE((resume % d.layout.sector == 0 || resume == to.image.size()));
     if (s.accepted_at_cut) {
       REQUIRE(resume <= *s.accepted_at_cut + s.chunk);
-      REQUIRE(*s.accepted_at_cut < resume + 2 * d.layout.sector * 4);
+      const std::uint32_t interval = checkpoint_bytes(d.layout, static_cast<std::uint32_t>(to.image.size()));
+      REQUIRE(*s.accepted_at_cut < resume + interval + d.layout.alignment);
     }
     if (resume > 0) ++s.resumed_with_progress;
   } else {
@@ -305,6 +325,7 @@ Outcome power_on(Device& d, Scenario& s) {
   if (!b.status.ok()) return lost(b.status, d);
   ++s.boots;
   check_boot(d, agent, b.action, s);
+  s.cuts_checked = d.rig.cuts();  // every cut so far is followed by this checked boot
   if (b.action.kind == BootActionKind::Bricked) return Outcome::Bricked;
 
   if (s.goal == Goal::RollBack) {
@@ -400,7 +421,8 @@ std::unique_ptr<Device> prepare_selected(const Layout& l, const Release& from, c
 
 struct SweepReport {
   std::uint64_t ops = 0;         // N: erase/write operations of the clean run
-  std::uint64_t cut_points = 0;  // cuts tried (== N per mode)
+  std::uint64_t cuts_fired = 0;  // power cuts the fake flash performed over the sweep
+  std::uint64_t cuts_checked = 0;  // of them, followed by a boot whose invariants were checked
   int resumed_with_progress = 0;
   int recovery_boots = 0;
   int bricked = 0;
@@ -428,7 +450,9 @@ SweepReport sweep(const Layout& l, const Release& from, const Release& to, bool 
     Scenario s = scenario(from, to, delta, goal, chunk);
     const Outcome o = run_to_end(*d, s);
     REQUIRE(d->rig.cuts() == 1);
-    ++rep.cut_points;
+    REQUIRE(s.cuts_checked == d->rig.cuts());
+    rep.cuts_fired += d->rig.cuts();
+    rep.cuts_checked += s.cuts_checked;
     rep.resumed_with_progress += s.resumed_with_progress;
     rep.recovery_boots += s.recovery_boots > 0;
     if (o == Outcome::Bricked) {
@@ -521,11 +545,12 @@ TEST_CASE("power loss at every operation: full A/B update, 256 KiB image over 4 
   const Layout l;  // A/B, 4 KiB sectors, 8-byte writes, 288 KiB slots
   for (CutMode mode : {CutMode::Clean, CutMode::Torn}) {
     const SweepReport rep = sweep(l, r.v1, r.v2, false, Goal::Install, prepare_factory, mode);
-    WARN("full A/B update (256 KiB, 4 KiB sectors), " << mode_name(mode) << " cuts: " << rep.cut_points
+    WARN("full A/B update (256 KiB, 4 KiB sectors), " << mode_name(mode) << " cuts: " << rep.cuts_fired
                                                       << " cut points tried (every one of the " << rep.ops
                                                       << " erase/write operations), " << rep.resumed_with_progress
                                                       << " resumed a partial download");
-    CHECK(rep.cut_points == rep.ops);
+    CHECK(rep.cuts_fired == rep.ops);
+    CHECK(rep.cuts_checked == rep.cuts_fired);
     CHECK(rep.ops > 64 * 2);  // at least an erase and a write per sector of the image
     CHECK(rep.resumed_with_progress > static_cast<int>(rep.ops / 2));
     CHECK(rep.recovery_boots == 0);
@@ -540,8 +565,9 @@ TEST_CASE("power loss at every operation: delta A/B update", "[power]") {
   for (CutMode mode : {CutMode::Clean, CutMode::Torn}) {
     const SweepReport rep = sweep(l, r.v1, r.v2, true, Goal::Install, prepare_factory, mode, 777);
     WARN("delta A/B update (" << r.v2.patch.size() << "-byte patch, 256 KiB image), " << mode_name(mode)
-                              << " cuts: " << rep.cut_points << " cut points tried (every operation)");
-    CHECK(rep.cut_points == rep.ops);
+                              << " cuts: " << rep.cuts_fired << " cut points tried (every operation)");
+    CHECK(rep.cuts_fired == rep.ops);
+    CHECK(rep.cuts_checked == rep.cuts_fired);
     CHECK(rep.ops > 64 * 2);
     CHECK(rep.bricked == 0);
   }
@@ -553,9 +579,10 @@ TEST_CASE("power loss at every operation: confirm", "[power]") {
   for (CutMode mode : {CutMode::Clean, CutMode::Torn}) {
     // From "new image selected": trial boot, report healthy.
     const SweepReport rep = sweep(l, r.v1, r.v2, false, Goal::Install, prepare_selected, mode);
-    WARN("confirm (trial boot + report healthy), " << mode_name(mode) << " cuts: " << rep.cut_points
+    WARN("confirm (trial boot + report healthy), " << mode_name(mode) << " cuts: " << rep.cuts_fired
                                                    << " cut points tried (every operation)");
-    CHECK(rep.cut_points == rep.ops);
+    CHECK(rep.cuts_fired == rep.ops);
+    CHECK(rep.cuts_checked == rep.cuts_fired);
     CHECK(rep.ops == 4);  // two record stores of two operations each
   }
 }
@@ -568,9 +595,10 @@ TEST_CASE("power loss at every operation: rollback", "[power]") {
     for (CutMode mode : {CutMode::Clean, CutMode::Torn}) {
       // From "new image selected": every trial boot reports unhealthy until the old image runs again.
       const SweepReport rep = sweep(l, r.v1, r.v2, false, Goal::RollBack, prepare_selected, mode);
-      WARN("rollback (trial boot limit " << int{limit} << "), " << mode_name(mode) << " cuts: " << rep.cut_points
+      WARN("rollback (trial boot limit " << int{limit} << "), " << mode_name(mode) << " cuts: " << rep.cuts_fired
                                          << " cut points tried (every operation)");
-      CHECK(rep.cut_points == rep.ops);
+      CHECK(rep.cuts_fired == rep.ops);
+      CHECK(rep.cuts_checked == rep.cuts_fired);
       CHECK(rep.ops == 2u * (limit + 1u));  // each trial boot and the rollback: one record store each
     }
   }
@@ -588,10 +616,11 @@ TEST_CASE("power loss at every operation: odd geometry (512 B sectors, 16 B writ
   const Release v2 = make_release(evolve(v1.image, 52'000 + 5, 12), FirmwareVersion{3, 2, 0}, 7);
   for (CutMode mode : {CutMode::Clean, CutMode::Torn}) {
     const SweepReport rep = sweep(l, v1, v2, false, Goal::Install, prepare_factory, mode, 333);
-    WARN("full A/B update, odd geometry, " << mode_name(mode) << " cuts: " << rep.cut_points
+    WARN("full A/B update, odd geometry, " << mode_name(mode) << " cuts: " << rep.cuts_fired
                                            << " cut points tried (every operation), " << rep.resumed_with_progress
                                            << " resumed a partial download");
-    CHECK(rep.cut_points == rep.ops);
+    CHECK(rep.cuts_fired == rep.ops);
+    CHECK(rep.cuts_checked == rep.cuts_fired);
     CHECK(rep.resumed_with_progress > static_cast<int>(rep.ops / 2));
   }
 }
@@ -636,12 +665,13 @@ TEST_CASE("power loss at every operation: single partition, with and without rec
     for (CutMode mode : {CutMode::Clean, CutMode::Torn}) {
       INFO(to_string(scheme) << ", " << mode_name(mode));
       const SweepReport rep = sweep(l, v1, v2, false, Goal::Install, prepare_factory, mode);
-      WARN(to_string(scheme) << ", " << mode_name(mode) << " cuts: " << rep.cut_points
+      WARN(to_string(scheme) << ", " << mode_name(mode) << " cuts: " << rep.cuts_fired
                              << " cut points tried (every operation); " << window.unbootable
                              << " of them fall while the main slot holds no complete image -> "
                              << (scheme == PartitionScheme::SingleWithRecovery ? rep.recovery_boots : rep.bricked)
                              << (scheme == PartitionScheme::SingleWithRecovery ? " recovery boots" : " bricked"));
-      CHECK(rep.cut_points == rep.ops);
+      CHECK(rep.cuts_fired == rep.ops);
+      CHECK(rep.cuts_checked == rep.cuts_fired);
       if (scheme == PartitionScheme::SingleWithRecovery) {
         // Every cut in the window boots recovery, which downloads again to completion.
         CHECK(rep.bricked == 0);
@@ -659,7 +689,8 @@ TEST_CASE("power loss: chains of 5 random cuts (seeded)", "[power]") {
   const Releases256& r = releases256();
   const Layout l;
   constexpr int kChains = 12;
-  int cuts_total = 0;
+  std::uint64_t cuts_fired = 0;    // counted by the fake flash
+  std::uint64_t cuts_checked = 0;  // followed by a boot whose invariants were checked
   for (int n = 0; n < kChains; ++n) {
     const std::uint64_t seed = 0xC0FFEE + static_cast<std::uint64_t>(n);
     const bool delta = n % 2 == 1;
@@ -690,13 +721,15 @@ TEST_CASE("power loss: chains of 5 random cuts (seeded)", "[power]") {
       }
       REQUIRE(d->rig.cuts() == cuts_before + 1);
       d->rig.reboot();
-      ++cuts_total;
     }
     REQUIRE(run_to_end(*d, s) == Outcome::Done);
     check_end(*d, s);
+    cuts_fired += d->rig.cuts();
+    cuts_checked += s.cuts_checked;
   }
-  WARN("random chains: " << kChains << " chains of 5 cuts, " << cuts_total << " cut points tried");
-  CHECK(cuts_total == 5 * kChains);
+  WARN("random chains: " << kChains << " chains of 5 cuts, " << cuts_fired << " cut points tried");
+  CHECK(cuts_fired == 5 * kChains);
+  CHECK(cuts_checked == cuts_fired);
 }
 
 // ---------------------------------------------------------------------------
@@ -844,4 +877,230 @@ TEST_CASE("update agent: refusals are results and change nothing they should not
     REQUIRE(agent.report_healthy().ok());
     CHECK(agent.offer(r.v1.envelope).verdict == Verdict::Downgrade);
   }
+}
+
+// ---------------------------------------------------------------------------
+// What lands on flash, what a delta builds, re-provisioning, the progress log
+// ---------------------------------------------------------------------------
+
+namespace {
+
+// A flash part that silently corrupts: it forwards everything to `inner` but
+// lands the write covering byte `corrupt_at` with one bit of that byte
+// flipped, and reports Ok.
+class CorruptingFlash final : public FlashArea {
+ public:
+  CorruptingFlash(FlashArea& inner, std::uint32_t corrupt_at) : inner_(inner), corrupt_at_(corrupt_at) {}
+  std::uint32_t size() const override { return inner_.size(); }
+  std::uint32_t sector_size() const override { return inner_.sector_size(); }
+  std::uint32_t write_alignment() const override { return inner_.write_alignment(); }
+  std::uint8_t erased_value() const override { return inner_.erased_value(); }
+  FlashStatus read(std::uint32_t offset, std::span<std::uint8_t> out) const override {
+    return inner_.read(offset, out);
+  }
+  FlashStatus write(std::uint32_t offset, std::span<const std::uint8_t> data) override {
+    if (corrupted_ || corrupt_at_ < offset || corrupt_at_ - offset >= data.size()) return inner_.write(offset, data);
+    std::vector<std::uint8_t> landed(data.begin(), data.end());
+    landed[corrupt_at_ - offset] ^= 0x10;
+    corrupted_ = true;
+    return inner_.write(offset, landed);
+  }
+  FlashStatus erase_sector(std::uint32_t offset) override { return inner_.erase_sector(offset); }
+  bool corrupted() const { return corrupted_; }
+
+ private:
+  FlashArea& inner_;
+  std::uint32_t corrupt_at_;
+  bool corrupted_ = false;
+};
+
+// A signed delta manifest for `image` whose patch is `patch` (which may build
+// something else).
+std::vector<std::uint8_t> delta_envelope_for(const Release& image, const Release& base,
+                                             const std::vector<std::uint8_t>& patch) {
+  Manifest m = manifest_of(image);
+  m.delta = DeltaInfo{base.digest, static_cast<std::uint32_t>(patch.size()), Sha256::of(patch)};
+  return sign_manifest(m, crypto().key).value();
+}
+
+std::vector<std::uint8_t> quick_delta(const std::vector<std::uint8_t>& from, const std::vector<std::uint8_t>& to) {
+  DeltaOptions options;
+  options.exhaustive = false;
+  return encode_delta(from, to, options);
+}
+
+}  // namespace
+
+TEST_CASE("update agent: finish checks what landed on flash, not what was handed to write", "[power]") {
+  const Releases256& r = releases256();
+  const Layout l;
+  for (const bool delta : {false, true}) {
+    INFO((delta ? "delta" : "full image") << " install over a slot that flips a bit of one write");
+    auto d = factory_device(l, r.v1);
+    CorruptingFlash slot_b(d->slot_b, 100'003);
+    UpdateAgent agent(AgentAreas{d->boot, d->slot_a, &slot_b}, d->config(), crypto().verifier, kHardwareId);
+    REQUIRE(agent.boot().status.ok());
+    REQUIRE(agent.offer(delta ? r.v2.delta_envelope : r.v2.envelope).ok());
+    REQUIRE((delta ? agent.write_patch(r.v2.patch) : agent.write(r.v2.image)).ok());
+    REQUIRE(slot_b.corrupted());
+    const AgentStatus st = agent.finish();
+    CHECK(st.error == AgentError::Rejected);
+    CHECK(st.verdict == Verdict::DigestMismatch);
+    CHECK(agent.record().state_of(SlotId::B) == SlotState::Invalid);
+    // The session is over: a second finish() neither re-runs a finished check
+    // nor changes anything.
+    CHECK(agent.finish().error == AgentError::WrongState);
+    CHECK(agent.record().state_of(SlotId::B) == SlotState::Invalid);
+    CHECK(agent.set_pending().error == AgentError::WrongState);
+
+    // The old image still runs, and the update succeeds once the flash behaves.
+    UpdateAgent after(d->areas(), d->config(), crypto().verifier, kHardwareId);
+    REQUIRE(after.boot().action == BootAction{BootActionKind::BootNormal, SlotId::A});
+    REQUIRE(after.offer(r.v2.envelope).ok());
+    REQUIRE(after.write(r.v2.image).ok());
+    REQUIRE(after.finish().ok());
+    CHECK(after.record().state_of(SlotId::B) == SlotState::Pending);
+    CHECK(d->violations() == 0);
+  }
+}
+
+TEST_CASE("update agent: a signed delta that builds another image than the manifest's is refused", "[power]") {
+  const Releases256& r = releases256();
+  const Layout l;
+  struct Case {
+    const char* what;
+    std::size_t size;  // of the image the patch really builds
+    std::uint64_t seed;
+  };
+  for (const Case c : {Case{"same size, other bytes", 256 * 1024, 3}, Case{"shorter", 200 * 1024, 4},
+                       Case{"longer", 260 * 1024, 5}}) {
+    INFO(c.what);
+    // A valid patch from v1, but to another image; the manifest names v2.
+    const std::vector<std::uint8_t> other = evolve(r.v1.image, c.size, c.seed);
+    REQUIRE(other != r.v2.image);
+    const std::vector<std::uint8_t> patch = quick_delta(r.v1.image, other);
+    const std::vector<std::uint8_t> envelope = delta_envelope_for(r.v2, r.v1, patch);
+
+    auto d = factory_device(l, r.v1);
+    UpdateAgent agent(d->areas(), d->config(), crypto().verifier, kHardwareId);
+    REQUIRE(agent.boot().status.ok());
+    REQUIRE(agent.offer(envelope).ok());  // manifest, key, patch size: all as signed
+    AgentStatus st = agent.write_patch(patch);
+    if (st.ok()) st = agent.finish();
+    CHECK(st.error == AgentError::Rejected);
+    CHECK(st.verdict == Verdict::DigestMismatch);
+    CHECK(agent.record().state_of(SlotId::B) == SlotState::Invalid);
+    CHECK(agent.finish().error == AgentError::WrongState);
+
+    // The host-side check agrees, on the same bytes.
+    CHECK(verify_artifact(crypto().verifier, envelope, patch, DeviceFacts{kHardwareId, 0, l.slot_size},
+                          r.v1.image) == Verdict::DigestMismatch);
+  }
+}
+
+TEST_CASE("boot store: a cut anywhere in re-provisioning leaves the previous record or the new one", "[power]") {
+  const Layout l;
+  StoredRecord previous;
+  previous.record = factory_record(*pack_version(FirmwareVersion{1, 0, 0}), 3);
+  StoredRecord fresh;
+  fresh.record = factory_record(*pack_version(FirmwareVersion{2, 0, 0}), 1);  // a lower counter: a factory reset
+  fresh.image[0] = SlotImage{1234, Digest{0xAB}};
+
+  // The device's history: provisioned, then stored `stores` more times, so the
+  // newest copy sits in either sector and an older one in the other.
+  for (const int stores : {1, 2}) {
+    for (CutMode mode : {CutMode::Clean, CutMode::Torn}) {
+      INFO(stores << " stores before, " << mode_name(mode) << " cuts");
+      auto make = [&](PowerRig& rig) {
+        auto boot = std::make_unique<StrictFlash>(rig, 3 * l.sector, l.sector, l.alignment, l.erased);
+        BootStore store(*boot, PartitionScheme::DualSlot);
+        StoredRecord older = previous;
+        older.install_id = 7;
+        REQUIRE(store.provision(older).ok());
+        for (int i = 0; i < stores; ++i) REQUIRE(store.store(i + 1 == stores ? previous : older).ok());
+        return boot;
+      };
+      std::uint64_t ops = 0;
+      {
+        PowerRig rig;
+        auto boot = make(rig);
+        const std::uint64_t before = rig.ops();
+        BootStore store(*boot, PartitionScheme::DualSlot);
+        REQUIRE(store.provision(fresh).ok());
+        ops = rig.ops() - before;
+        StoredRecord loaded;
+        BootStore reader(*boot, PartitionScheme::DualSlot);
+        REQUIRE(reader.load(loaded).ok());
+        CHECK(loaded == fresh);
+        REQUIRE(reader.store(previous).ok());  // the store after provisioning outranks it again
+        REQUIRE(BootStore(*boot, PartitionScheme::DualSlot).load(loaded).ok());
+        CHECK(loaded == previous);
+      }
+      REQUIRE(ops > 0);
+      std::uint64_t saw_previous = 0, saw_fresh = 0;
+      for (std::uint64_t i = 1; i <= ops; ++i) {
+        INFO("cut at operation " << i << " of " << ops);
+        PowerRig rig;
+        auto boot = make(rig);
+        rig.seed(i);
+        rig.cut_after(i, mode);
+        BootStore store(*boot, PartitionScheme::DualSlot);
+        const AgentStatus cut = store.provision(fresh);
+        REQUIRE(rig.cuts() == 1);
+        CHECK(cut.flash == FlashStatus::PowerLost);
+        rig.reboot();
+        StoredRecord loaded;
+        const AgentStatus s = BootStore(*boot, PartitionScheme::DualSlot).load(loaded);
+        REQUIRE(s.ok());  // never NotProvisioned: the previous record survives until the new one is whole
+        REQUIRE((loaded == previous || loaded == fresh));
+        (loaded == previous ? saw_previous : saw_fresh) += 1;
+        // Provisioning again completes.
+        REQUIRE(BootStore(*boot, PartitionScheme::DualSlot).provision(fresh).ok());
+        REQUIRE(BootStore(*boot, PartitionScheme::DualSlot).load(loaded).ok());
+        CHECK(loaded == fresh);
+        CHECK(boot->violations() == 0);
+      }
+      CHECK(saw_previous + saw_fresh == ops);
+      CHECK(saw_previous > 0);
+    }
+  }
+
+  SECTION("a record of another scheme is outranked") {
+    PowerRig rig;
+    StrictFlash boot(rig, 3 * l.sector, l.sector, l.alignment, l.erased);
+    BootStore single(boot, PartitionScheme::SingleWithRecovery);
+    REQUIRE(single.provision(previous).ok());
+    REQUIRE(single.store(previous).ok());
+    REQUIRE(single.store(previous).ok());
+    REQUIRE(BootStore(boot, PartitionScheme::DualSlot).provision(fresh).ok());
+    StoredRecord loaded;
+    REQUIRE(BootStore(boot, PartitionScheme::DualSlot).load(loaded).ok());
+    CHECK(loaded == fresh);
+    CHECK(BootStore(boot, PartitionScheme::SingleWithRecovery).load(loaded).error == AgentError::SchemeMismatch);
+  }
+}
+
+TEST_CASE("progress log: no progress is nullopt, bound progress is an offset", "[power]") {
+  const Layout l;
+  PowerRig rig;
+  StrictFlash boot(rig, 3 * l.sector, l.sector, l.alignment, l.erased);
+  ProgressLog log(boot, kProgressLogSector * l.sector);
+  std::optional<std::uint32_t> progress = 99;
+  REQUIRE(log.scan(1, 8192, InstallKind::FullImage, progress).ok());
+  CHECK_FALSE(progress.has_value());  // blank sector: no header
+  CHECK(log.append(4096).error == AgentError::WrongState);
+
+  REQUIRE(log.start(1, 8192, InstallKind::FullImage).ok());
+  REQUIRE(log.scan(1, 8192, InstallKind::FullImage, progress).ok());
+  CHECK(progress == std::optional<std::uint32_t>(0));  // this install, nothing written yet
+  REQUIRE(log.append(4096).ok());
+  REQUIRE(log.scan(1, 8192, InstallKind::FullImage, progress).ok());
+  CHECK(progress == std::optional<std::uint32_t>(4096));
+  // Another install, size or kind finds nothing of its own.
+  REQUIRE(log.scan(2, 8192, InstallKind::FullImage, progress).ok());
+  CHECK_FALSE(progress.has_value());
+  REQUIRE(log.scan(1, 8193, InstallKind::FullImage, progress).ok());
+  CHECK_FALSE(progress.has_value());
+  REQUIRE(log.scan(1, 8192, InstallKind::Delta, progress).ok());
+  CHECK_FALSE(progress.has_value());
 }

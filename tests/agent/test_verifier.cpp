@@ -5,14 +5,19 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <vector>
 
+#include "bytes_area.hpp"
+#include "ota/agent/delta_encoder.hpp"
 #include "ota/agent/manifest.hpp"
 #include "ota/agent/sha256.hpp"
 #include "ota/agent/signing.hpp"
 #include "ota/agent/verifier.hpp"
 
 using namespace ota::agent;
+using ota::agent::test::BytesArea;
 
 namespace {
 
@@ -59,6 +64,27 @@ KeyStore store_with(std::initializer_list<const SigningKey*> keys) {
   for (const SigningKey* k : keys) REQUIRE(s.trust(k->public_key()) == KeyStoreStatus::Ok);
   return s;
 }
+
+// `image` shifted by a few bytes and with some bytes changed: a base that a
+// delta patch turns into `image`.
+Bytes base_for(const Bytes& image) {
+  Bytes b(image.begin() + 16, image.end());
+  for (std::size_t i = 0; i < b.size(); i += 101) b[i] ^= 0x33;
+  return b;
+}
+
+Bytes quick_delta(const Bytes& from, const Bytes& to) {
+  DeltaOptions o;
+  o.exhaustive = false;
+  return encode_delta(from, to, o);
+}
+
+Manifest delta_manifest(const Bytes& image, const Bytes& base, const Bytes& patch) {
+  Manifest m = manifest_for(image);
+  m.delta = DeltaInfo{Sha256::of(base), static_cast<std::uint32_t>(patch.size()), Sha256::of(patch)};
+  return m;
+}
+
 
 }  // namespace
 
@@ -267,22 +293,116 @@ TEST_CASE("each verdict reason, with real key pairs", "[verifier]") {
     CHECK(verify_artifact(v, env, longer, device()) == Verdict::DigestMismatch);
   }
   SECTION("DeltaBaseMismatch") {
-    const Bytes base = make_image(9000, 2);
-    const Bytes patch = make_image(700, 3);
-    Manifest dm = m;
-    dm.delta = DeltaInfo{Sha256::of(base), static_cast<std::uint32_t>(patch.size()), Sha256::of(patch)};
-    const Bytes denv = sign(dm, release_key);
-    CHECK(verify_artifact(v, denv, patch, device(), Sha256::of(base)) == Verdict::Accepted);
-    CHECK(verify_artifact(v, denv, patch, device(), Sha256::of(image)) == Verdict::DeltaBaseMismatch);
-    CHECK(verify_artifact(v, denv, patch, device(), std::nullopt) == Verdict::DeltaBaseMismatch);
+    const Bytes base = base_for(image);
+    const Bytes patch = quick_delta(base, image);
+    const Bytes denv = sign(delta_manifest(image, base, patch), release_key);
+    CHECK(verify_artifact(v, denv, patch, device(), base) == Verdict::Accepted);
+    CHECK(verify_artifact(v, denv, patch, device(), image) == Verdict::DeltaBaseMismatch);
+    CHECK(verify_artifact(v, denv, patch, device()) == Verdict::DeltaBaseMismatch);  // no running image
     const Manifest parsed = v.verify_manifest(denv, device()).parse.manifest;
     CHECK(check_delta_base(parsed, Sha256::of(base)) == Verdict::Accepted);
     CHECK(check_delta_base(parsed, Sha256::of(patch)) == Verdict::DeltaBaseMismatch);
     // A corrupt patch is reported before the base (Verdict order).
     Bytes bad_patch = patch;
     bad_patch[0] ^= 1;
-    CHECK(verify_artifact(v, denv, bad_patch, device(), Sha256::of(image)) == Verdict::DigestMismatch);
+    CHECK(verify_artifact(v, denv, bad_patch, device(), image) == Verdict::DigestMismatch);
   }
+  SECTION("DigestMismatch: a signed patch that does not build the manifest's image") {
+    const Bytes base = base_for(image);
+    // Random bytes that the manifest signs as the patch: they build nothing.
+    const Bytes junk = make_image(700, 3);
+    CHECK(verify_artifact(v, sign(delta_manifest(image, base, junk), release_key), junk, device(), base) ==
+          Verdict::DigestMismatch);
+    // A valid patch from the right base to another image, of the same size,
+    // shorter, or longer.
+    for (const Bytes& other : {make_image(image.size(), 4), make_image(image.size() - 1, 5),
+                               make_image(image.size() + 4096, 6)}) {
+      CAPTURE(other.size());
+      const Bytes patch = quick_delta(base, other);
+      const Bytes denv = sign(delta_manifest(image, base, patch), release_key);
+      CHECK(verify_artifact(v, denv, patch, DeviceFacts{kHardware, 5, kSlotSize}, base) == Verdict::DigestMismatch);
+    }
+    // A valid patch whose own header names another base than the manifest.
+    const Bytes other_base = make_image(base.size(), 7);
+    const Bytes other_patch = quick_delta(other_base, image);
+    CHECK(verify_artifact(v, sign(delta_manifest(image, base, other_patch), release_key), other_patch, device(),
+                          base) == Verdict::DeltaBaseMismatch);
+  }
+}
+
+TEST_CASE("verify_artifact_streaming names the part and never accepts what it could not read", "[verifier]") {
+  const SigningKey k = key_from_seed(25);
+  Verifier v(store_with({&k}));
+  const Bytes image = make_image(30000, 9);
+  const Bytes base = base_for(image);
+  const Bytes patch = quick_delta(base, image);
+  const Bytes full_env = sign(manifest_for(image), k);
+  const Bytes delta_env = sign(delta_manifest(image, base, patch), k);
+  const Bytes wrong = make_image(30000, 10);
+  BytesArea image_area(image), base_area(base), patch_area(patch), wrong_area(wrong);
+
+  auto run = [&](const Bytes& env, ArtifactSources sources) {
+    return verify_artifact_streaming(v, env, sources, device());
+  };
+  ArtifactVerification r = run(delta_env, {&patch_area, &base_area, &image_area});
+  CHECK(r.accepted());
+  CHECK(r.delta_status == DeltaStatus::Ok);
+  CHECK(r.read_status == FlashStatus::Ok);
+  CHECK(r.parse.manifest.delta.has_value());
+  CHECK(run(full_env, {&image_area, nullptr, nullptr}).accepted());
+
+  r = run(full_env, {nullptr, nullptr, nullptr});
+  CHECK(r.verdict == Verdict::DigestMismatch);
+  CHECK(r.part == ArtifactPart::Payload);
+  r = run(delta_env, {&patch_area, &base_area, &wrong_area});
+  CHECK(r.verdict == Verdict::DigestMismatch);
+  CHECK(r.part == ArtifactPart::NewImage);
+  r = run(delta_env, {&patch_area, &wrong_area, nullptr});
+  CHECK(r.verdict == Verdict::DeltaBaseMismatch);
+  CHECK(r.part == ArtifactPart::RunningImage);
+  r = run(delta_env, {&patch_area, nullptr, nullptr});
+  CHECK(r.verdict == Verdict::DeltaBaseMismatch);
+  CHECK(r.part == ArtifactPart::RunningImage);
+
+  SECTION("a read failure of any input refuses, and says which") {
+    for (BytesArea* failing : {&patch_area, &base_area, &image_area}) {
+      failing->fail_reads_from(failing->size() / 2);
+      r = run(delta_env, {&patch_area, &base_area, &image_area});
+      CHECK_FALSE(r.accepted());
+      CHECK(r.read_status == FlashStatus::IoError);
+      CHECK(r.part == (failing == &patch_area   ? ArtifactPart::Payload
+                       : failing == &base_area ? ArtifactPart::RunningImage
+                                               : ArtifactPart::NewImage));
+      failing->heal();
+    }
+  }
+}
+
+TEST_CASE("a failed or misused hash can never compare equal", "[verifier]") {
+  const Bytes data = make_image(1000, 11);
+  const Digest right = Sha256::of(data);
+
+  Sha256 h;
+  h.update(data);
+  CHECK(h.ok());
+  Sha256 copy = h;
+  CHECK(copy.finish_equals(right));
+  CHECK(copy.ok());
+  CHECK_FALSE(copy.finish_equals(right));  // finished twice
+  CHECK_FALSE(copy.ok());
+  Sha256 copy_of_failed = copy;
+  CHECK_FALSE(copy_of_failed.ok());  // the failure travels with copies
+
+  CHECK(h.finish() == right);
+  h.update(data);  // update after finish
+  CHECK_FALSE(h.ok());
+  CHECK(h.finish() == Digest{});
+
+  // The checks built on it fail closed the same way.
+  ImageDigestCheck check(data.size(), right);
+  check.update(data);
+  CHECK(check.finish() == Verdict::Accepted);
+  CHECK(check.finish() == Verdict::DigestMismatch);  // a check is consumed by finish()
 }
 
 TEST_CASE("the first failing check in Verdict order is the one reported", "[verifier]") {

@@ -1,6 +1,6 @@
 // delta_fuzz_image.hpp — the fixed old image that fuzz_delta_apply applies
-// patches against, and the new image its seed patch (corpus/delta/) makes.
-// tests/agent/test_delta.cpp checks that the committed seed still applies, so a
+// patches against, and the new image its seed patches (corpus/delta_apply/) make.
+// tests/agent/test_delta.cpp checks that the committed seeds still apply, so a
 // format change cannot silently leave the fuzzer with a useless seed.
 #pragma once
 

@@ -1,7 +1,7 @@
 // libFuzzer target for the manifest parser and the verifier's parse + check
 // path. Built by scripts/fuzz together with agent/src/*.cpp:
 //   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Iagent/include \
-//     tests/fuzz/fuzz_manifest.cpp agent/src/*.cpp -lmbedcrypto -lzstd -o fuzz_manifest
+//     tests/fuzz/fuzz_manifest.cpp agent/src/*.cpp -lmbedcrypto -llzma -o fuzz_manifest
 //
 // Two ways the input is used, both on every run:
 //  1. as raw bytes: parse_manifest, split_signed_manifest and

@@ -113,7 +113,7 @@ TEST_CASE("default.json loads and every field lands in the struct in SI units", 
     CHECK(h.flash.sector_bytes == 4096);
     CHECK(h.flash.erase_s_per_sector == Approx(0.045));   // 45 ms
     CHECK(h.flash.program_s_per_kb == Approx(0.0016));    // 1.6 ms
-    CHECK(h.flash.write_watts == 0);
+    CHECK(h.flash.write_watts == Approx(0.06));  // 60 mW
     CHECK(h.flash.slot_bytes == 1536u * 1024u);
   }
 

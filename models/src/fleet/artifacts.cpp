@@ -8,6 +8,7 @@
 #include <span>
 
 #include "ota/agent/delta.hpp"
+#include "ota/agent/delta_encoder.hpp"
 #include "ota/agent/flash_area.hpp"
 #include "ota/agent/manifest.hpp"
 #include "ota/agent/sha256.hpp"
@@ -85,12 +86,31 @@ Bytes sign(const agent::Manifest& m, const agent::SigningKey& key) {
   return std::move(env).value();
 }
 
+// One variant through the agent's whole-artifact check. A synthetic patch (no
+// images given) is placeholder bytes of the scenario's size that rebuild
+// nothing, so the agent's last step (apply it to the running image and compare
+// with the manifest's image) cannot pass on it; its verdict stops at the steps
+// before: the manifest, the patch digest, the base.
+agent::Verdict verify_variant(agent::Verifier& verifier, const Bytes& envelope, const Bytes& payload,
+                              const agent::DeviceFacts& facts, std::span<const std::uint8_t> running,
+                              bool synthetic_patch) {
+  if (!synthetic_patch) return agent::verify_artifact(verifier, envelope, payload, facts, running);
+  const agent::ManifestVerification mv = verifier.verify_manifest(envelope, facts);
+  if (!mv.accepted()) return mv.verdict;
+  agent::ImageDigestCheck patch_check = agent::ImageDigestCheck::for_patch(mv.parse.manifest);
+  patch_check.update(payload);
+  if (patch_check.finish() != agent::Verdict::Accepted) return agent::Verdict::DigestMismatch;
+  return agent::check_delta_base(mv.parse.manifest, agent::Sha256::of(running));
+}
+
 // Each byte variant a device can receive, verified once per hardware variant
 // by the agent: the release as signed, a copy with one byte changed in
-// transit, and an attacker's image signed with the attacker's key.
+// transit, and an attacker's image signed with the attacker's key. `running`
+// is the image a delta applies to (empty for a full image).
 std::vector<std::array<agent::Verdict, kVariantCount>> verify_variants(
     const Scenario& s, agent::Verifier& verifier, const agent::Manifest& m, const Bytes& envelope,
-    const Bytes& payload, const std::optional<agent::Digest>& running, const agent::SigningKey& attacker_key) {
+    const Bytes& payload, std::span<const std::uint8_t> running, bool synthetic_patch,
+    const agent::SigningKey& attacker_key) {
   Bytes corrupted = payload;
   corrupted[corrupted.size() / 2] ^= 0x01;
   Bytes tampered_payload = payload;
@@ -107,11 +127,11 @@ std::vector<std::array<agent::Verdict, kVariantCount>> verify_variants(
     facts.min_security_counter = s.release.from_security_counter;
     facts.slot_size = s.hardware[h].flash.slot_bytes;
     verdicts[h][static_cast<std::size_t>(Variant::Intact)] =
-        agent::verify_artifact(verifier, envelope, payload, facts, running);
+        verify_variant(verifier, envelope, payload, facts, running, synthetic_patch);
     verdicts[h][static_cast<std::size_t>(Variant::Corrupted)] =
-        agent::verify_artifact(verifier, envelope, corrupted, facts, running);
+        verify_variant(verifier, envelope, corrupted, facts, running, synthetic_patch);
     verdicts[h][static_cast<std::size_t>(Variant::Tampered)] =
-        agent::verify_artifact(verifier, tampered_envelope, tampered_payload, facts, running);
+        verify_variant(verifier, tampered_envelope, tampered_payload, facts, running, synthetic_patch);
   }
   return verdicts;
 }
@@ -192,14 +212,16 @@ ReleaseArtifacts prepare_artifacts(const Scenario& s) {
     throw ArtifactError("the agent refused the release public key");
   agent::Verifier verifier(keys);
 
-  const std::optional<agent::Digest> running =
-      rel.payload == Payload::Delta ? std::optional<agent::Digest>(old_digest) : std::nullopt;
-  const Bytes& payload = rel.payload == Payload::Delta ? patch : new_image;
-  out.verdicts = verify_variants(s, verifier, m, envelope, payload, running, attacker_key);
+  const bool delta = rel.payload == Payload::Delta;
+  const std::span<const std::uint8_t> running =
+      delta ? std::span<const std::uint8_t>(old_image) : std::span<const std::uint8_t>();
+  const Bytes& payload = delta ? patch : new_image;
+  const bool synthetic_patch = delta && !out.delta_from_files;
+  out.verdicts = verify_variants(s, verifier, m, envelope, payload, running, synthetic_patch, attacker_key);
   if (rel.payload == Payload::Delta) {
     agent::Manifest full = m;
     full.delta.reset();
-    out.full_verdicts = verify_variants(s, verifier, full, sign(full, release_key), new_image, std::nullopt, attacker_key);
+    out.full_verdicts = verify_variants(s, verifier, full, sign(full, release_key), new_image, {}, false, attacker_key);
   } else {
     out.full_verdicts = out.verdicts;
   }

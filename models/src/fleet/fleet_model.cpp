@@ -13,6 +13,7 @@
 // poll (`idle_polls: events`) or starts every device's polling at the same
 // instant (a herd is not an expectation). tests/models check that both modes
 // agree.
+#include "ota/models/fleet/flash_timing.hpp"
 #include "ota/models/fleet/fleet_model.hpp"
 
 #include <sys/resource.h>
@@ -116,11 +117,6 @@ struct ClassInfo {
   double crash_per_s = 0;
   std::uint32_t sector_bytes = 4096;
 };
-
-double flash_seconds(const FlashTiming& f, std::uint64_t bytes) {
-  const double sectors = std::ceil(static_cast<double>(bytes) / f.sector_bytes);
-  return sectors * f.erase_s_per_sector + static_cast<double>(bytes) / 1024.0 * f.program_s_per_kb;
-}
 
 std::uint64_t peak_rss_bytes() {
   rusage u{};

@@ -140,9 +140,13 @@ class BootStore {
   // caller must reboot and load() again before trusting either.
   AgentStatus store(const StoredRecord& rec);
 
-  // Factory: erases both copies and writes `rec` as sequence 1 in sector 0.
-  // Power loss during provisioning leaves no valid record (NotProvisioned):
-  // provision again.
+  // Factory (or re-provisioning): makes `rec` the current record whatever the
+  // area held, even a record of another scheme. Writes it with a sequence
+  // number above every valid copy found, into the sector that does not hold
+  // the newest one. Power loss during provisioning leaves either the previous
+  // record (NotProvisioned on a blank area) or the new one, never an older
+  // copy: provision again. BadLayout for a copy whose sequence cannot be
+  // outranked (2^32 - 1: never written by store()).
   AgentStatus provision(const StoredRecord& rec);
 
   // Sequence number of the current copy (0 before load/provision).

@@ -1,7 +1,8 @@
 // delta.hpp — binary delta patches: made on the host, applied streaming on the device.
 //
-// Usage: host `auto patch = ota::agent::encode_delta(old_image, new_image);` (link ota_agent_encoder);
-//        device `DeltaApplier a(active_slot, sink); a.feed(chunk)...; a.finish();` (ota_agent).
+// Usage: device `DeltaApplier a(active_slot, sink); a.feed(chunk)...; a.finish();` (ota_agent).
+//        host `auto patch = ota::agent::encode_delta(old_image, new_image);` — the
+//        encoder is host-only: delta_encoder.hpp, in the ota_agent_encoder library.
 //
 // Method. The encoder follows Percival's "Naive differences of executable code"
 // (2003): a suffix array of the old image (libdivsufsort) finds long matches, each
@@ -75,18 +76,18 @@
 //     records and of old-image reads;
 //   - the header and one SHA-256 context (a second one lives on the stack while
 //     the old image is hashed).
-// The dictionary size is the encoder's choice (DeltaOptions::dict_log2); a
-// patch asking for more than kMaxDictLog2 is refused (BadHeader), so a device can
-// never be made to allocate more. Stack use is small (no recursion, no large
-// locals). Measured (valgrind massif and heaptrack on `otasim-bench delta
-// --apply-only`): the apply makes no heap allocation of its own — liblzma's
-// allocations all land in the arena — and the whole bench process peaks under
-// 3.6 KiB of stack. What the dictionary costs in patch size on the firmware
-// pairs, against the default 64 KiB: 32 KiB -0.0..+0.6%, 16 KiB +0.7..1.3%,
-// 4 KiB +3.0..3.6% (still below bsdiff on every pair); the applier's RAM would
-// shrink by the same number of bytes as the dictionary if kMaxDictLog2 were lowered.
-// On a real device, xz-embedded decodes the same raw LZMA2 stream in the same
-// footprint.
+// The dictionary size is the encoder's choice (DeltaOptions::dict_log2 in
+// delta_encoder.hpp); a patch asking for more than kMaxDictLog2 is refused
+// (BadHeader), so a device can never be made to allocate more. Stack use is
+// small (no recursion, no large locals). Measured (valgrind massif and
+// heaptrack on `otasim-bench delta --apply-only`): the apply makes no heap
+// allocation of its own — liblzma's allocations all land in the arena — and
+// the whole bench process peaks under 3.6 KiB of stack. What the dictionary
+// costs in patch size on the firmware pairs, against the default 64 KiB:
+// 32 KiB -0.0..+0.6%, 16 KiB +0.7..1.3%, 4 KiB +3.0..3.6% (still below bsdiff
+// on every pair); the applier's RAM would shrink by the same number of bytes
+// as the dictionary if kMaxDictLog2 were lowered. On a real device,
+// xz-embedded decodes the same raw LZMA2 stream in the same footprint.
 //
 // Restart after power loss. The applier keeps nothing on flash and never writes
 // to the old image. After a power loss or any failure the caller builds a new
@@ -100,7 +101,6 @@
 #include <optional>
 #include <span>
 #include <string_view>
-#include <vector>
 
 #include <lzma.h>
 
@@ -281,31 +281,5 @@ class DeltaApplier {
   std::array<std::uint8_t, kChunkBytes> out_{};
   alignas(std::max_align_t) std::array<std::uint8_t, kDecoderArenaBytes> arena_{};
 };
-
-// ---- host only: link ota_agent_encoder -------------------------------------
-
-struct DeltaOptions {
-  // LZMA2 dictionary 2^dict_log2 bytes, kMinDictLog2..kMaxDictLog2. It is also
-  // the device's decoder RAM, so it is a trade: see bench/bench_delta.cpp.
-  std::uint8_t dict_log2 = kMaxDictLog2;
-  // Percival's rule: a new alignment is taken when an exact match beats the
-  // current alignment's matching bytes by more than this many bytes.
-  std::uint32_t min_gain = 8;
-  // Also try a stricter switching rule (2 x min_gain) and a few LZMA
-  // literal-context settings, and keep the smallest patch (about 5x the encode
-  // time). The decoder needs no extra information.
-  bool exhaustive = true;
-};
-
-// Makes a patch that turns `old_image` into `new_image`. Deterministic (same
-// inputs and options, same bytes). Throws std::invalid_argument for an image of
-// 4 GiB or more or for options out of range, std::runtime_error if liblzma fails.
-std::vector<std::uint8_t> encode_delta(std::span<const std::uint8_t> old_image,
-                                       std::span<const std::uint8_t> new_image, const DeltaOptions& options = {});
-
-// The record stream encode_delta compresses (the LZMA2 payload, uncompressed),
-// so benchmarks can compare entropy stages on exactly the same bytes.
-std::vector<std::uint8_t> delta_records(std::span<const std::uint8_t> old_image,
-                                        std::span<const std::uint8_t> new_image, const DeltaOptions& options = {});
 
 }  // namespace ota::agent

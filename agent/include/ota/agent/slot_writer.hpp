@@ -4,18 +4,20 @@
 // Writing (SlotWriter):
 //   - Chunks may have any size. Bytes are buffered only up to the slot's write
 //     alignment; everything else goes straight to flash. RAM: one alignment
-//     buffer (kMaxWriteAlignment bytes) and one SHA-256 context.
+//     buffer (kMaxWriteAlignment bytes); finish() adds one SHA-256 context.
 //   - Sectors are erased lazily, just before the first byte of each is
 //     written, so the slot is never erased further than it is written.
-//   - The SHA-256 of the image is computed as bytes arrive and compared with
-//     the expected digest by the caller after finish().
+//   - finish() reads the whole image back from the slot, through the same
+//     alignment buffer, and checks its size and SHA-256 against what the
+//     manifest promised: the verdict is about what the flash holds, not about
+//     the bytes handed to write() (a write that landed wrong, or a sector that
+//     lost bits, fails the check).
 //   - After each completed checkpoint (every `checkpoint_sectors()` sectors,
 //     and at the end of the image) the writer appends the byte offset to the
 //     ProgressLog. After a power loss, resume() continues from the last
-//     checkpoint: the bytes before it are read back from the slot and hashed
-//     again (so the digest covers what the flash really holds), the partly
-//     written sector after it is erased again and rewritten. The caller must
-//     send the image again from offset().
+//     checkpoint: the partly written sector after it is erased again and
+//     rewritten, and the bytes before it are trusted to the final read-back.
+//     The caller must send the image again from offset().
 //   - Delta installs are not resumable (the patch stream cannot restart in the
 //     middle): they record no checkpoints and resume() restarts them at 0.
 //     The old image they read is in the other slot and is never modified.
@@ -62,12 +64,6 @@ namespace ota::agent {
 
 enum class InstallKind : std::uint8_t { FullImage, Delta };
 
-// What the progress log says about one install.
-struct DownloadProgress {
-  bool bound = false;        // the log belongs to this install
-  std::uint32_t offset = 0;  // bytes recorded as written (0 when not bound)
-};
-
 class ProgressLog {
  public:
   // `area` is the boot area; the log occupies the sector at `sector_offset`.
@@ -81,9 +77,12 @@ class ProgressLog {
   // Erases the log and writes a header for this install (two flash operations).
   AgentStatus start(std::uint32_t install_id, std::uint32_t image_size, InstallKind kind);
 
-  // Reads the log. `out.bound` is false (offset 0) when the header is missing,
-  // torn, or for another install/size/kind; append() then needs start() first.
-  AgentStatus scan(std::uint32_t install_id, std::uint32_t image_size, InstallKind kind, DownloadProgress& out);
+  // Reads the log into `progress`: the bytes recorded as written for this
+  // install (0 when the log holds no entry yet), or nullopt when the header
+  // is missing, torn, or for another install/size/kind — append() then needs
+  // start() first.
+  AgentStatus scan(std::uint32_t install_id, std::uint32_t image_size, InstallKind kind,
+                   std::optional<std::uint32_t>& progress);
 
   // Records that `offset` bytes are on flash. Requires a bound log (start() or
   // a bound scan()). When the log is full the checkpoint is skipped (Ok): the
@@ -114,8 +113,8 @@ class SlotWriter {
   AgentStatus begin(FlashArea& slot, std::uint32_t install_id, std::uint32_t image_size, InstallKind kind);
 
   // Continues install `install_id` into `slot` after a reboot from its last
-  // checkpoint (re-hashing the bytes already in the slot), or from 0 when there
-  // is none (the log is then restarted). Deltas always restart from 0.
+  // checkpoint, or from 0 when there is none (the log is then restarted).
+  // Deltas always restart from 0.
   AgentStatus resume(FlashArea& slot, std::uint32_t install_id, std::uint32_t image_size, InstallKind kind);
 
   // Bytes accepted so far: where the caller continues sending the image.
@@ -131,9 +130,13 @@ class SlotWriter {
   AgentStatus write(std::span<const std::uint8_t> bytes);
 
   // Writes the buffered tail (padded with the erased value), records the final
-  // checkpoint and returns the SHA-256 of the image in `digest`. Incomplete
-  // when fewer than image_size bytes were written. The writer is then idle.
-  AgentStatus finish(Digest& digest);
+  // checkpoint, then reads the image_size bytes back from the slot and
+  // compares their SHA-256 with `expected`. Ok: the slot holds exactly the
+  // expected image. Rejected(DigestMismatch): it does not (the writer is
+  // idle; the caller marks the slot Invalid). Incomplete: fewer than
+  // image_size bytes were written (nothing changes; keep writing).
+  // FlashFailed: a write or the read-back failed (reboot).
+  AgentStatus finish(const Digest& expected);
 
   // Forgets the write in progress (no flash access).
   void abandon() { active_ = false; }
@@ -148,11 +151,10 @@ class SlotWriter {
 
   ProgressLog& log_;
   FlashArea* slot_ = nullptr;
-  Sha256 hash_;
   std::array<std::uint8_t, kMaxWriteAlignment> tail_{};
   std::uint32_t tail_size_ = 0;
   std::uint32_t image_size_ = 0;
-  std::uint32_t accepted_ = 0;         // bytes given to write() (hashed)
+  std::uint32_t accepted_ = 0;         // bytes given to write()
   std::uint32_t written_ = 0;          // bytes on flash (a multiple of the alignment until finish)
   std::uint32_t erased_until_ = 0;     // end of the last sector erased in this session
   std::uint32_t last_checkpoint_ = 0;  // offset of the last checkpoint appended to the log

@@ -30,7 +30,7 @@
 //
 // RAM: sizeof(UpdateAgent) is about 105 KiB on x86-64, of which the in-place
 // DeltaApplier (delta.hpp: LZMA2 dictionary and decoder state) is 104.6 KiB;
-// the rest (record, slot writer with its alignment buffer and SHA-256 state)
+// the rest (record, slot writer with its alignment buffer, the patch's SHA-256 state)
 // is under 1 KiB. On a device it is meant to be a static object. No heap, no
 // exceptions; the stack use of every call is small (largest local: one
 // 372-byte record copy buffer).
@@ -72,8 +72,10 @@ class UpdateAgent {
 
   // Factory provisioning: records that slot A holds `image` (already written
   // there) with this version and security counter, Confirmed; the device
-  // minimum is that counter. Erases any previous record. Unsupported when the
-  // version cannot be packed (boot_control.hpp). Power loss: provision again.
+  // minimum is that counter. Outranks any previous record (BootStore::
+  // provision). Unsupported when the version cannot be packed
+  // (boot_control.hpp). Power loss leaves the previous record or the new one:
+  // provision again.
   static AgentStatus provision(FlashArea& boot_area, const BootConfig& config, const FirmwareVersion& version,
                                std::uint32_t security_counter, const SlotImage& image);
 
@@ -110,10 +112,14 @@ class UpdateAgent {
   // return Rejected: fall back to the full image.
   AgentStatus write_patch(std::span<const std::uint8_t> patch_chunk);
 
-  // Ends the install: checks the image (and for a delta the patch) against
-  // the manifest. Ok -> the slot is Pending; Rejected(DigestMismatch or, for
-  // a broken delta, BadFormat / DeltaBaseMismatch) -> the slot is Invalid;
-  // Incomplete when bytes are missing (nothing changes; keep writing).
+  // Ends the install: checks the patch of a delta against the manifest, then
+  // reads the slot back and checks what the flash holds against the
+  // manifest's image size and SHA-256. Ok -> the slot is Pending. Rejected ->
+  // the slot is Invalid and the session is over: DigestMismatch (the image on
+  // flash, or the patch, or what the patch built, is not the manifest's) or
+  // DeltaBaseMismatch (the patch does not fit the running image). Incomplete
+  // (full image only) when bytes are missing: nothing changes, keep writing;
+  // a delta that built too few bytes is a DigestMismatch.
   AgentStatus finish();
 
   // Selects the Pending image for trial at the next boot (SetPending).

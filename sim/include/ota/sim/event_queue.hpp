@@ -256,6 +256,25 @@ class Radix256EventQueue {
     return current_[head_++];
   }
 
+  // The kernel's loop in one step: pops the next event into `out` if there is
+  // one at or before `horizon_us`.
+  bool pop_before(std::int64_t horizon_us, Event& out) {
+    if (size_ == 0) return false;
+    if (!early_.empty()) [[unlikely]] {
+      if (early_.top().time_us > horizon_us) return false;
+      out = early_.pop();
+      --size_;
+      return true;
+    }
+    if (head_ == current_.size()) refill();
+    const Event& e = current_[head_];
+    if (e.time_us > horizon_us) return false;
+    out = e;
+    ++head_;
+    --size_;
+    return true;
+  }
+
  private:
   static constexpr unsigned kLevels = 8;
   static constexpr unsigned kDigits = 256;

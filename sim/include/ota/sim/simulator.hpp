@@ -127,10 +127,8 @@ class BasicSimulator {
     const SimTime start = now_;
     const double span = static_cast<double>((horizon - start).micros());
     std::uint64_t until_poll = control.poll_every;
-    while (!queue_.empty()) {
-      const Event& head = queue_.top();
-      if (head.time_us > horizon.micros()) break;
-      const Event e = queue_.pop();
+    Event e;
+    while (next_event(horizon.micros(), e)) {
       if (e.epoch != kAlwaysRuns && e.epoch != epoch_[e.target]) continue;  // cancelled
       now_ = SimTime::from_micros(e.time_us);
       ++handled_;
@@ -154,6 +152,18 @@ class BasicSimulator {
 
  private:
   static constexpr std::uint16_t kAlwaysRuns = 0;
+
+  // Pops the next event at or before the horizon, in one step where the queue
+  // offers one.
+  bool next_event(std::int64_t horizon_us, Event& out) {
+    if constexpr (requires(Queue q, Event ev) { q.pop_before(horizon_us, ev); }) {
+      return queue_.pop_before(horizon_us, out);
+    } else {
+      if (queue_.empty() || queue_.top().time_us > horizon_us) return false;
+      out = queue_.pop();
+      return true;
+    }
+  }
   static constexpr std::uint16_t kFirstEpoch = 1;
 
   void check_target(TargetId target) const {

@@ -1,7 +1,8 @@
 // signing.hpp — HOST ONLY: release signing keys and signed-manifest envelopes.
 //
-// Lives in the host-only `ota_agent_encoder` library (agent/encoder/signing.cpp);
-// a device never holds a private key and never includes this header. Used by
+// Lives in the host-only `ota_agent_encoder` library (agent/encoder/signing.cpp),
+// whose include directory device code does not see: a device never holds a
+// private key. Used by
 // `otasign`, by the simulator to sign a scenario's artifacts at set-up, and by
 // the tests.
 //
