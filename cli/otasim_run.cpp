@@ -19,7 +19,7 @@
 #include "ota/models/fleet/artifacts.hpp"
 #include "ota/models/fleet/fleet_model.hpp"
 #include "ota/models/report/report.hpp"
-#include "ota/models/scenario/scenario_loader.hpp"
+#include "scenario_command.hpp"
 
 namespace po = boost::program_options;
 using namespace ota::models;
@@ -58,55 +58,16 @@ class ProgressBar {
 
 int otasim_run(int argc, char** argv) {
   po::options_description opts("otasim run SCENARIO.json [options]");
-  std::string scenario_path, out_dir = "out";
-  std::uint64_t seed = 0, devices = 0;
-  opts.add_options()("help,h", "show options")("seed", po::value(&seed), "random seed (default: the scenario's)")(
-      "devices", po::value(&devices), "fleet size (overrides /fleet/devices)")(
+  std::string out_dir = "out";
+  std::uint64_t seed = 0;
+  opts.add_options()("seed", po::value(&seed), "random seed (default: the scenario's)")(
       "out", po::value(&out_dir)->default_value("out"), "directory for report.json and series.csv")(
       "json", "print the report as JSON on stdout instead of the summary");
-  po::options_description hidden;
-  hidden.add_options()("scenario", po::value(&scenario_path));
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("scenario", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "otasim run: " << e.what() << "\n" << opts;
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << opts;
-    return 0;
-  }
-  if (scenario_path.empty()) {
-    std::cerr << "otasim run: no scenario file given\n" << opts;
-    return 2;
-  }
-  std::vector<std::pair<std::string, std::string>> overrides;
-  if (vm.count("devices")) {
-    if (devices == 0) {
-      std::cerr << "otasim run: --devices must be at least 1\n";
-      return 2;
-    }
-    overrides.emplace_back("/fleet/devices", std::to_string(devices));
-  }
-  LoadResult loaded = load_scenario_file(scenario_path, overrides);
-  if (!loaded.scenario) {
-    std::cerr << format_errors(loaded.errors);
-    return 2;
-  }
-  const Scenario& scenario = *loaded.scenario;
-  ReleaseArtifacts artifacts;
-  try {
-    artifacts = prepare_artifacts(scenario);
-  } catch (const ArtifactError& e) {
-    std::cerr << "otasim run: " << scenario_path << ": " << e.what() << "\n";
-    return 2;
-  }
+  ota::cli::ScenarioCommand cmd;
+  if (auto status = ota::cli::parse_scenario_command(argc, argv, opts, cmd)) return *status;
+  const Scenario& scenario = cmd.scenario;
+  const ReleaseArtifacts& artifacts = cmd.artifacts;
+  const po::variables_map& vm = cmd.options;
   RunOptions options;
   if (vm.count("seed")) options.seed = seed;
   ProgressBar bar;
