@@ -53,6 +53,10 @@ TEST_CASE("cellular cost of a full image vs a delta (reference: $1,000 vs $30)",
   CHECK(delta.totals.data_bytes == 10000ull * 15000ull);
   CHECK(full.totals.data_cost_usd == Approx(1000.0).epsilon(1e-12));
   CHECK(delta.totals.data_cost_usd == Approx(30.0).epsilon(1e-12));
+  REQUIRE(full.totals.by_link.size() == 1);
+  CHECK(full.totals.by_link[0].link == "cellular-020");
+  CHECK(full.totals.by_link[0].bytes == full.totals.data_bytes);
+  CHECK(full.totals.by_link[0].cost_usd == Approx(1000.0).epsilon(1e-12));
 }
 
 TEST_CASE("a release that never boots is rolled back by the agent on every device", "[models][reference]") {

@@ -103,6 +103,7 @@ constexpr std::uint8_t kRecovery = 0x10;     // running the recovery image
 // What a device class needs on the hot path, precomputed.
 struct ClassInfo {
   std::size_t hardware = 0;
+  std::size_t link_index = 0;
   const LinkProfile* link = nullptr;
   const Battery* battery = nullptr;
   agent::BootConfig boot_config;
@@ -133,6 +134,8 @@ class FleetModel final : public sim::EventHandler {
         never_offered_(s.polling.interval_s, s.polling.jitter),
         finished_(s.polling.interval_s, s.polling.jitter) {
     build_classes();
+    link_bytes_.assign(s.links.size(), 0);
+    link_cost_.assign(s.links.size(), 0.0);
     devices_.resize(n_);
     boot_.resize(n_);
     init_series();
@@ -213,6 +216,11 @@ class FleetModel final : public sim::EventHandler {
     totals_.in_progress = count(Phase::Waiting) + count(Phase::Downloading) + count(Phase::Installing) +
                           count(Phase::Rebooting) + count(Phase::TrialRunning);
     totals_.service_calls = totals_.bricked;
+    std::vector<bool> used(s_.links.size(), false);
+    for (const DeviceClass& c : s_.classes)
+      if (c.devices > 0) used[c.link] = true;
+    for (std::size_t l = 0; l < s_.links.size(); ++l)
+      if (used[l]) totals_.by_link.push_back({s_.links[l].name, link_bytes_[l], link_cost_[l]});
     totals_.service_cost_usd = static_cast<double>(totals_.bricked) * s_.prices.service_call_usd;
     totals_.server_requests = event_requests_ + static_cast<std::uint64_t>(std::llround(idle_requests_));
     r.totals = totals_;
@@ -234,6 +242,7 @@ class FleetModel final : public sim::EventHandler {
       ClassInfo ci;
       const Hardware& hw = s_.hardware[c.hardware];
       ci.hardware = c.hardware;
+      ci.link_index = c.link;
       ci.link = &s_.links[c.link];
       ci.battery = c.battery ? &*c.battery : nullptr;
       ci.partitioning = c.partitioning;
@@ -455,7 +464,10 @@ class FleetModel final : public sim::EventHandler {
     const ClassInfo& ci = classes_[devices_[d].cls];
     totals_.data_bytes += bytes;
     if (ci.link->metered) totals_.metered_bytes += bytes;
-    totals_.data_cost_usd += static_cast<double>(bytes) * ci.usd_per_byte;
+    const double cost = static_cast<double>(bytes) * ci.usd_per_byte;
+    totals_.data_cost_usd += cost;
+    link_bytes_[ci.link_index] += bytes;
+    link_cost_[ci.link_index] += cost;
     totals_.server_egress_cost_usd += static_cast<double>(bytes) * s_.server.usd_per_gb / 1e9;
     series_.bytes_per_s[bin_of(t)] += static_cast<double>(bytes) / s_.bin_s;
   }
@@ -906,6 +918,8 @@ class FleetModel final : public sim::EventHandler {
   std::size_t next_snapshot_ = 0;
   Totals totals_;
   Series series_;
+  std::vector<std::uint64_t> link_bytes_;  // per link profile index
+  std::vector<double> link_cost_;
 };
 
 }  // namespace

@@ -40,6 +40,15 @@ Json totals_json(const Totals& t) {
   j["data_bytes"] = t.data_bytes;
   j["metered_bytes"] = t.metered_bytes;
   j["data_cost_usd"] = t.data_cost_usd;
+  Json links = Json::array();
+  for (const LinkTotals& l : t.by_link) {
+    Json e;
+    e["link"] = l.link;
+    e["bytes"] = l.bytes;
+    e["cost_usd"] = l.cost_usd;
+    links.push_back(std::move(e));
+  }
+  j["by_link"] = std::move(links);
   j["server_egress_cost_usd"] = t.server_egress_cost_usd;
   j["cdn_cost_usd"] = t.cdn_cost_usd;
   j["energy_j"] = t.energy_j;

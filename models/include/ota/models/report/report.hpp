@@ -11,6 +11,13 @@
 
 namespace ota::models {
 
+// Data over one link profile.
+struct LinkTotals {
+  std::string link;
+  std::uint64_t bytes = 0;
+  double cost_usd = 0;
+};
+
 struct Totals {
   std::uint64_t devices = 0;
   std::uint64_t offered = 0;           // devices whose stage opened
@@ -34,6 +41,7 @@ struct Totals {
   std::uint64_t data_bytes = 0;        // bytes devices downloaded (all attempts)
   std::uint64_t metered_bytes = 0;     // of which over metered (cellular) links
   double data_cost_usd = 0;
+  std::vector<LinkTotals> by_link;     // data and its cost per link profile used by the fleet
   double server_egress_cost_usd = 0;
   double cdn_cost_usd = 0;
   double energy_j = 0;                 // update-related energy, all devices
