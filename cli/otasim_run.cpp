@@ -1,7 +1,11 @@
 // otasim run SCENARIO.json [--seed S] [--devices N] [--out DIR] [--json]
+//                          [--format md|csv|json [--updates-per-year N --delta-dev-cost USD]]
 //
 // Runs one replication of a scenario headless. Prints a summary (or, with
 // --json, the report) on stdout, writes DIR/report.json and DIR/series.csv.
+// With --format, also writes the cost report DIR/cost.<ext> and prints it
+// instead of the summary; with a delta payload and both break-even flags, the
+// cost report includes the delta break-even.
 // Exit status: 0 done; 2 bad input (scenario, flags, image files) — nothing is
 // written; 1 the run could not write its report.
 #include <unistd.h>
@@ -11,11 +15,13 @@
 #include <cstdio>
 #include <iostream>
 #include <new>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/program_options.hpp>
 
+#include "ota/models/economics/cost_report.hpp"
 #include "ota/models/fleet/artifacts.hpp"
 #include "ota/models/fleet/fleet_model.hpp"
 #include "ota/models/report/report.hpp"
@@ -60,14 +66,34 @@ int otasim_run(int argc, char** argv) {
   po::options_description opts("otasim run SCENARIO.json [options]");
   std::string out_dir = "out";
   std::uint64_t seed = 0;
+  std::string format;
+  double updates_per_year = 0, delta_dev_cost = 0;
   opts.add_options()("seed", po::value(&seed), "random seed (default: the scenario's)")(
       "out", po::value(&out_dir)->default_value("out"), "directory for report.json and series.csv")(
-      "json", "print the report as JSON on stdout instead of the summary");
+      "json", "print the report as JSON on stdout instead of the summary")(
+      "format", po::value(&format), "write DIR/cost.<md|csv|json> and print the cost report instead of the summary")(
+      "updates-per-year", po::value(&updates_per_year), "delta break-even: updates per year (with --delta-dev-cost)")(
+      "delta-dev-cost", po::value(&delta_dev_cost), "delta break-even: one-time development cost in USD");
   ota::cli::ScenarioCommand cmd;
   if (auto status = ota::cli::parse_scenario_command(argc, argv, opts, cmd)) return *status;
   const Scenario& scenario = cmd.scenario;
   const ReleaseArtifacts& artifacts = cmd.artifacts;
   const po::variables_map& vm = cmd.options;
+  std::optional<CostFormat> cost_format;
+  if (vm.count("format")) {
+    cost_format = parse_cost_format(format);
+    if (!cost_format) {
+      std::cerr << "otasim run: --format must be md, csv or json, not '" << format << "'\n";
+      return 2;
+    }
+  }
+  if ((vm.count("updates-per-year") && !(updates_per_year >= 0)) || (vm.count("delta-dev-cost") && !(delta_dev_cost >= 0))) {
+    std::cerr << "otasim run: --updates-per-year and --delta-dev-cost must not be negative\n";
+    return 2;
+  }
+  std::optional<BreakEvenOptions> break_even;
+  if (vm.count("updates-per-year") && vm.count("delta-dev-cost"))
+    break_even = BreakEvenOptions{updates_per_year, delta_dev_cost};
   RunOptions options;
   if (vm.count("seed")) options.seed = seed;
   ProgressBar bar;
@@ -86,6 +112,15 @@ int otasim_run(int argc, char** argv) {
   if (const std::string err = write_report_files(report, out_dir); !err.empty()) {
     std::cerr << "otasim run: " << err << "\n";
     return 1;
+  }
+  if (cost_format) {
+    const std::string text = render_cost_report(make_cost_report(report, scenario, break_even), *cost_format);
+    if (const std::string err = write_cost_report(text, *cost_format, out_dir); !err.empty()) {
+      std::cerr << "otasim run: " << err << "\n";
+      return 1;
+    }
+    std::cout << text;
+    return 0;
   }
   if (vm.count("json")) {
     std::cout << report_json(report);
