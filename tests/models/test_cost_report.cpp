@@ -1,6 +1,8 @@
 // Cost report: the reference's delta break-even, run costs, renderings, CLI.
 #include <catch2/catch.hpp>
 
+#include "shell.hpp"
+
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -21,23 +23,6 @@ namespace fs = std::filesystem;
 namespace {
 
 bool has(const std::string& text, const std::string& s) { return text.find(s) != std::string::npos; }
-
-struct Outcome {
-  int status = -1;
-  std::string out;
-};
-
-Outcome sh(const std::string& cmd) {
-  Outcome o;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) o.out.append(buf, n);
-  const int rc = pclose(p);
-  o.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  return o;
-}
 
 std::string read(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);

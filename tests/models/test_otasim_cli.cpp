@@ -1,6 +1,8 @@
 // `otasim run` as a user meets it: exit codes, messages, files written or not.
 #include <catch2/catch.hpp>
 
+#include "shell.hpp"
+
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -9,29 +11,14 @@
 #include <sstream>
 #include <string>
 
+using ota::models::testing::Outcome;
+using ota::models::testing::otasim;
+using ota::models::testing::sh;
+
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Outcome {
-  int status = -1;
-  std::string out;
-};
-
-// Runs a shell command, capturing stdout and stderr together.
-Outcome sh(const std::string& cmd) {
-  Outcome o;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) o.out.append(buf, n);
-  const int rc = pclose(p);
-  o.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  return o;
-}
-
-std::string otasim() { return std::string(OTA_BIN_DIR) + "/otasim"; }
 std::string scenario(const std::string& name) { return std::string(OTA_SOURCE_DIR) + "/scenarios/" + name; }
 
 fs::path fresh_dir(const std::string& name) {

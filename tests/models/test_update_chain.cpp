@@ -3,6 +3,8 @@
 // intervals, then `otasim analyze` as a planner meets it.
 #include <catch2/catch.hpp>
 
+#include "shell.hpp"
+
 #include <sys/wait.h>
 
 #include <cmath>
@@ -365,22 +367,6 @@ TEST_CASE("update chain agrees with the simulator: crashes during the trial run"
 // ---------------------------------------------------------------- otasim analyze
 
 namespace {
-struct Outcome {
-  int status = -1;
-  std::string out;
-};
-Outcome sh(const std::string& cmd) {
-  Outcome o;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) o.out.append(buf, n);
-  const int rc = pclose(p);
-  o.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  return o;
-}
-std::string otasim() { return std::string(OTA_BIN_DIR) + "/otasim"; }
 }  // namespace
 
 TEST_CASE("otasim analyze: about 50 of the reference's 50,000 thermostats brick", "[models][chain][cli]") {

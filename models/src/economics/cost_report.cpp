@@ -35,7 +35,7 @@ std::string render_md(const CostReport& r) {
   std::string o = "# Cost report: " + r.scenario + "\n\n";
   o += "Devices: " + num(r.devices) + "\n\n";
   o += "| Item | Quantity | Cost (USD) |\n|---|---:|---:|\n";
-  for (const LinkCost& l : r.data_by_link)
+  for (const LinkTotals& l : r.data_by_link)
     o += "| Data on link `" + l.link + "` | " + fmt("%.3f", static_cast<double>(l.bytes) / r.bytes_per_mb) +
          " MB | " + usd(l.cost_usd) + " |\n";
   o += "| Data, all links | | " + usd(r.data_cost_usd) + " |\n";
@@ -69,7 +69,7 @@ std::string render_md(const CostReport& r) {
 
 std::string render_csv(const CostReport& r) {
   std::string o = "category,name,quantity,unit,usd\n";
-  for (const LinkCost& l : r.data_by_link)
+  for (const LinkTotals& l : r.data_by_link)
     o += "data," + csv_field(l.link) + "," + num(l.bytes) + ",bytes," + usd(l.cost_usd) + "\n";
   o += "data,all,,," + usd(r.data_cost_usd) + "\n";
   o += "cdn,,,," + usd(r.cdn_cost_usd) + "\n";
@@ -95,7 +95,7 @@ std::string render_json(const CostReport& r) {
   j["scenario"] = r.scenario;
   j["devices"] = r.devices;
   Json links = Json::array();
-  for (const LinkCost& l : r.data_by_link) {
+  for (const LinkTotals& l : r.data_by_link) {
     Json e;
     e["link"] = l.link;
     e["bytes"] = l.bytes;
@@ -154,7 +154,7 @@ CostReport make_cost_report(const RunReport& report, const Scenario& scenario,
   c.bytes_per_mb = scenario.prices.bytes_per_mb;
   std::uint64_t link_bytes = 0;
   for (const LinkTotals& l : t.by_link) {
-    c.data_by_link.push_back(LinkCost{l.link, l.bytes, l.cost_usd});
+    c.data_by_link.push_back(l);
     c.data_cost_usd += l.cost_usd;
     link_bytes += l.bytes;
   }
@@ -210,22 +210,7 @@ std::string write_cost_report(const std::string& text, CostFormat format, const 
   std::filesystem::create_directories(dir, ec);
   if (ec) return "cannot create output directory '" + dir + "': " + ec.message();
   const std::filesystem::path path = std::filesystem::path(dir) / (std::string("cost.") + cost_format_extension(format));
-  const auto tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << text;
-    f.flush();
-    if (!f) {
-      std::filesystem::remove(tmp, ec);
-      return "cannot write '" + tmp.string() + "'";
-    }
-  }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return "cannot write '" + path.string() + "': " + ec.message();
-  }
-  return {};
+  return write_file_atomically(path.string(), text);
 }
 
 }  // namespace ota::models

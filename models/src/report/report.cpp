@@ -107,7 +107,10 @@ std::vector<Column> columns(const Series& s) {
           col("crashes", s.crashes)};
 }
 
-std::string write_atomically(const std::filesystem::path& path, const std::string& text) {
+}  // namespace
+
+std::string write_file_atomically(const std::string& path_text, const std::string& text) {
+  const std::filesystem::path path(path_text);
   const auto tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
@@ -127,8 +130,6 @@ std::string write_atomically(const std::filesystem::path& path, const std::strin
   }
   return {};
 }
-
-}  // namespace
 
 std::string report_json(const RunReport& r, bool with_timing) {
   Json j;
@@ -183,8 +184,8 @@ std::string write_report_files(const RunReport& report, const std::string& dir) 
   // Both texts are made before anything is written: nothing partial on failure.
   const std::string json = report_json(report);
   const std::string csv = series_csv(report.series);
-  if (auto err = write_atomically(d / "series.csv", csv); !err.empty()) return err;
-  if (auto err = write_atomically(d / "report.json", json); !err.empty()) {
+  if (auto err = write_file_atomically((d / "series.csv").string(), csv); !err.empty()) return err;
+  if (auto err = write_file_atomically((d / "report.json").string(), json); !err.empty()) {
     std::filesystem::remove(d / "series.csv", ec);
     return err;
   }

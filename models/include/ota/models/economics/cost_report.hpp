@@ -37,17 +37,11 @@ struct DeltaBreakEven {
 // break-even years = development cost / annual saving.
 DeltaBreakEven delta_break_even(const DeltaBreakEvenInput& in);
 
-struct LinkCost {
-  std::string link;
-  std::uint64_t bytes = 0;
-  double cost_usd = 0;
-};
-
 struct CostReport {
   std::string scenario;
   std::uint64_t devices = 0;
   double bytes_per_mb = 1e6;
-  std::vector<LinkCost> data_by_link;
+  std::vector<LinkTotals> data_by_link;  // as the run reported them
   double data_cost_usd = 0;            // sum over links
   double cdn_cost_usd = 0;
   double server_egress_cost_usd = 0;   // origin egress

@@ -96,6 +96,11 @@ std::string report_json(const RunReport& report, bool with_timing = true);
 // The time series as CSV: a header row, then one row per bin.
 std::string series_csv(const Series& series);
 
+// Writes `text` to `path` through a temporary file beside it and a rename, so
+// a reader never sees a partial file. Returns an error message naming the
+// file, or an empty string.
+std::string write_file_atomically(const std::string& path, const std::string& text);
+
 // Writes DIR/report.json and DIR/series.csv, each to a temporary file first and
 // renamed into place, so a failure leaves no partial report. Returns an error
 // message naming the file, or an empty string.
