@@ -1,5 +1,7 @@
 #include "ota/agent/verifier.hpp"
 
+#include "ota/agent/byte_area.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -278,26 +280,6 @@ void check_applied_image(const Manifest& m, const FlashArea& patch, const FlashA
   }
 }
 
-// A read-only area over bytes in memory (at most 4 GiB - 1 of them).
-class ByteArea final : public FlashArea {
- public:
-  explicit ByteArea(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
-  std::uint32_t size() const override { return static_cast<std::uint32_t>(bytes_.size()); }
-  std::uint32_t sector_size() const override { return 1; }
-  std::uint32_t write_alignment() const override { return 1; }
-  std::uint8_t erased_value() const override { return 0xFF; }
-  FlashStatus read(std::uint32_t offset, std::span<std::uint8_t> out) const override {
-    if (offset > bytes_.size() || out.size() > bytes_.size() - offset) return FlashStatus::OutOfBounds;
-    if (!out.empty()) std::memcpy(out.data(), bytes_.data() + offset, out.size());
-    return FlashStatus::Ok;
-  }
-  FlashStatus write(std::uint32_t, std::span<const std::uint8_t>) override { return FlashStatus::IoError; }
-  FlashStatus erase_sector(std::uint32_t) override { return FlashStatus::IoError; }
-
- private:
-  std::span<const std::uint8_t> bytes_;
-};
-
 }  // namespace
 }  // namespace detail
 
@@ -364,8 +346,8 @@ Verdict verify_artifact(Verifier& verifier, std::span<const std::uint8_t> signed
   // An input longer than an area can be (4 GiB - 1) is longer than any
   // manifest describes: pass it as missing, which refuses it at its step.
   constexpr std::size_t kMaxArea = std::numeric_limits<std::uint32_t>::max();
-  const detail::ByteArea payload_area(payload);
-  const detail::ByteArea running_area(running_image);
+  const ByteArea payload_area(payload);
+  const ByteArea running_area(running_image);
   ArtifactSources sources;
   sources.payload = payload.size() <= kMaxArea ? &payload_area : nullptr;
   sources.running_image = !running_image.empty() && running_image.size() <= kMaxArea ? &running_area : nullptr;

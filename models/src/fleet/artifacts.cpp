@@ -7,6 +7,7 @@
 #include <memory>
 #include <span>
 
+#include "ota/agent/byte_area.hpp"
 #include "ota/agent/delta.hpp"
 #include "ota/agent/delta_encoder.hpp"
 #include "ota/agent/flash_area.hpp"
@@ -42,28 +43,6 @@ Bytes synthetic_bytes(std::uint64_t seed, std::uint64_t stream, std::uint64_t si
   return b;
 }
 
-// A read-only FlashArea over bytes in memory: the running image the delta
-// applier reads from.
-class MemoryImage final : public agent::FlashArea {
- public:
-  explicit MemoryImage(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
-  std::uint32_t size() const override { return static_cast<std::uint32_t>(bytes_.size()); }
-  std::uint32_t sector_size() const override { return 4096; }
-  std::uint32_t write_alignment() const override { return 1; }
-  std::uint8_t erased_value() const override { return 0xff; }
-  agent::FlashStatus read(std::uint32_t offset, std::span<std::uint8_t> out) const override {
-    if (offset > bytes_.size() || out.size() > bytes_.size() - offset) return agent::FlashStatus::OutOfBounds;
-    std::memcpy(out.data(), bytes_.data() + offset, out.size());
-    return agent::FlashStatus::Ok;
-  }
-  agent::FlashStatus write(std::uint32_t, std::span<const std::uint8_t>) override {
-    return agent::FlashStatus::IoError;
-  }
-  agent::FlashStatus erase_sector(std::uint32_t) override { return agent::FlashStatus::IoError; }
-
- private:
-  std::span<const std::uint8_t> bytes_;
-};
 
 class CollectSink final : public agent::ByteSink {
  public:
@@ -181,7 +160,7 @@ ReleaseArtifacts prepare_artifacts(const Scenario& s) {
       out.delta_from_files = true;
       // The device side: apply the patch from the "running" image and check the
       // result is the new image, as a device would before trusting the delta.
-      MemoryImage running(old_image);
+      agent::ByteArea running(old_image);  // the running image the applier reads
       CollectSink sink;
       auto applier = std::make_unique<agent::DeltaApplier>(running, sink);
       agent::DeltaStatus st = applier->feed(patch);
