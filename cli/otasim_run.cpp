@@ -1,30 +1,37 @@
 // otasim run SCENARIO.json [--seed S] [--devices N] [--out DIR] [--json]
 //                          [--format md|csv|json [--updates-per-year N --delta-dev-cost USD]]
+//                          [--replications R [--threads T]]
 //
 // Runs one replication of a scenario headless. Prints a summary (or, with
 // --json, the report) on stdout, writes DIR/report.json and DIR/series.csv.
 // With --format, also writes the cost report DIR/cost.<ext> and prints it
 // instead of the summary; with a delta payload and both break-even flags, the
 // cost report includes the delta break-even.
+// With --replications R > 1, runs R replications on T threads (seeds from
+// replication_seed(--seed, r); replication 0 is the single run), writes
+// DIR/summary.json and DIR/replications.csv besides replication 0's report and
+// series, and prints each key metric's mean and 95% CI (--json: the summary).
+// The same seed gives byte-identical summary.json and replications.csv for any T.
 // Exit status: 0 done; 2 bad input (scenario, flags, image files) — nothing is
 // written; 1 the run could not write its report.
-#include <unistd.h>
-
 #include <atomic>
-#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <new>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <boost/program_options.hpp>
 
+#include "ota/models/batch/batch.hpp"
 #include "ota/models/economics/cost_report.hpp"
 #include "ota/models/fleet/artifacts.hpp"
 #include "ota/models/fleet/fleet_model.hpp"
 #include "ota/models/report/report.hpp"
+#include "progress_bar.hpp"
 #include "scenario_command.hpp"
 
 namespace po = boost::program_options;
@@ -39,26 +46,61 @@ std::string fmt_time(const std::optional<double>& s) {
   return buf;
 }
 
-// A progress bar with ETA on stderr, only when stderr is a terminal.
-class ProgressBar {
- public:
-  ProgressBar() : enabled_(isatty(STDERR_FILENO) == 1), start_(std::chrono::steady_clock::now()) {}
-  void operator()(double f) {
-    if (!enabled_) return;
-    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    const double eta = f > 0.001 ? el * (1 - f) / f : 0;
-    const int width = 40;
-    const int filled = static_cast<int>(f * width);
-    std::fprintf(stderr, "\r[%.*s%*s] %5.1f%%  ETA %5.1fs", filled, "########################################",
-                 width - filled, "", f * 100, eta);
-    if (f >= 1.0) std::fprintf(stderr, "\n");
-    std::fflush(stderr);
-  }
+// The totals the replication table shows, in this order.
+const std::vector<std::string> kTableMetrics = {
+    "updated_share", "exposed_share", "rolled_back_share", "bricked_share", "failed_share", "in_progress",
+    "time_to_50pct_h", "time_to_95pct_h", "stopped", "data_bytes", "energy_j", "service_calls", "total_cost_usd"};
 
- private:
-  bool enabled_;
-  std::chrono::steady_clock::time_point start_;
-};
+// R > 1: the replications, their summary and per-replication metrics, and the
+// full report of replication 0 (the one `otasim run` without --replications gives).
+int run_replicated(const Scenario& scenario, const ReleaseArtifacts& artifacts, std::size_t replications,
+                   std::size_t threads, std::optional<std::uint64_t> seed, const std::string& out_dir, bool json) {
+  const std::uint64_t base_seed = seed.value_or(scenario.seed);
+  threads = batch_threads(threads, replications);
+  ota::cli::ProgressBar bar;
+  BatchOptions batch;
+  batch.threads = threads;
+  batch.keep_series = false;  // only replication 0's is written
+  batch.on_progress = [&bar](double f) { bar(f); };
+  std::vector<RunReport> reports;
+  try {
+    reports = *run_replications(scenario, artifacts, replications, base_seed, batch);
+  } catch (const std::bad_alloc&) {
+    std::cerr << "otasim run: out of memory for " << threads << " concurrent runs of " << scenario.devices
+              << " devices (about " << bytes_per_device() << " bytes each plus pending events); try fewer --threads\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "otasim run: internal error: " << e.what() << "\n";
+    return 1;
+  }
+  std::vector<std::uint64_t> seeds;
+  for (const RunReport& r : reports) seeds.push_back(r.run.seed);
+  const std::vector<MetricSummary> summaries = summarize_all(reports);
+  const std::string summary = summary_json(scenario.name, base_seed, seeds, summaries);
+  const std::filesystem::path dir(out_dir);
+  std::string err = write_report_files(reports.front(), out_dir);
+  if (err.empty()) err = write_file_atomically((dir / "summary.json").string(), summary);
+  if (err.empty()) err = write_file_atomically((dir / "replications.csv").string(), replications_csv(reports, seeds));
+  if (!err.empty()) {
+    // All four files or none: a summary without its replications misleads.
+    std::error_code ec;
+    for (const char* name : {"report.json", "series.csv", "summary.json", "replications.csv"})
+      std::filesystem::remove(dir / name, ec);
+    std::cerr << "otasim run: " << err << "\n";
+    return 1;
+  }
+  if (json) {
+    std::cout << summary;
+    return 0;
+  }
+  std::printf("otasim run: %s (%zu replications from seed %llu, %llu devices, %.0f h simulated, %zu threads)\n",
+              scenario.name.c_str(), replications, static_cast<unsigned long long>(base_seed),
+              static_cast<unsigned long long>(scenario.devices), scenario.horizon_s / 3600.0, threads);
+  std::fputs(summary_table(summaries, kTableMetrics).c_str(), stdout);
+  std::printf("summary: %s/summary.json, %s/replications.csv; replication 0: %s/report.json, %s/series.csv\n",
+              out_dir.c_str(), out_dir.c_str(), out_dir.c_str(), out_dir.c_str());
+  return 0;
+}
 
 }  // namespace
 
@@ -68,12 +110,17 @@ int otasim_run(int argc, char** argv) {
   std::uint64_t seed = 0;
   std::string format;
   double updates_per_year = 0, delta_dev_cost = 0;
+  long long replications = 1, threads = 0;
   opts.add_options()("seed", po::value(&seed), "random seed (default: the scenario's)")(
       "out", po::value(&out_dir)->default_value("out"), "directory for report.json and series.csv")(
       "json", "print the report as JSON on stdout instead of the summary")(
       "format", po::value(&format), "write DIR/cost.<md|csv|json> and print the cost report instead of the summary")(
       "updates-per-year", po::value(&updates_per_year), "delta break-even: updates per year (with --delta-dev-cost)")(
-      "delta-dev-cost", po::value(&delta_dev_cost), "delta break-even: one-time development cost in USD");
+      "delta-dev-cost", po::value(&delta_dev_cost), "delta break-even: one-time development cost in USD")(
+      "replications", po::value(&replications)->default_value(1),
+      "run R replications (seeds derived from --seed); R > 1 also writes DIR/summary.json and "
+      "DIR/replications.csv and prints mean and 95% CI")(
+      "threads", po::value(&threads), "worker threads for replications (default: the machine's cores, at most R)");
   ota::cli::ScenarioCommand cmd;
   if (auto status = ota::cli::parse_scenario_command(argc, argv, opts, cmd)) return *status;
   const Scenario& scenario = cmd.scenario;
@@ -91,12 +138,30 @@ int otasim_run(int argc, char** argv) {
     std::cerr << "otasim run: --updates-per-year and --delta-dev-cost must not be negative\n";
     return 2;
   }
+  if (replications < 1 || replications > 1'000'000) {
+    std::cerr << "otasim run: --replications must be between 1 and 1000000, not " << replications << "\n";
+    return 2;
+  }
+  if (vm.count("threads") && (threads < 1 || threads > 1024)) {
+    std::cerr << "otasim run: --threads must be between 1 and 1024, not " << threads << "\n";
+    return 2;
+  }
+  if (replications > 1 && cost_format) {
+    std::cerr << "otasim run: --format reports one run; drop it or --replications\n";
+    return 2;
+  }
+  if (replications > 1) {
+    std::optional<std::uint64_t> base_seed;
+    if (vm.count("seed")) base_seed = seed;
+    return run_replicated(scenario, artifacts, static_cast<std::size_t>(replications),
+                          static_cast<std::size_t>(threads), base_seed, out_dir, vm.count("json") > 0);
+  }
   std::optional<BreakEvenOptions> break_even;
   if (vm.count("updates-per-year") && vm.count("delta-dev-cost"))
     break_even = BreakEvenOptions{updates_per_year, delta_dev_cost};
   RunOptions options;
   if (vm.count("seed")) options.seed = seed;
-  ProgressBar bar;
+  ota::cli::ProgressBar bar;
   options.on_progress = [&bar](double f) { bar(f); };
   RunReport report;
   try {

@@ -55,7 +55,7 @@ TEST_CASE("otasim run writes report.json and series.csv", "[models][cli]") {
   CHECK(fs::exists(out / "report.json"));
   CHECK(fs::exists(out / "series.csv"));
   const std::string csv = read(out / "series.csv");
-  CHECK(csv.rfind("t_s,on_old,on_new", 0) == 0);
+  CHECK(csv.rfind("t_s,offered,on_old,on_new", 0) == 0);
   // No temporary files left behind.
   for (const auto& e : fs::directory_iterator(out)) CHECK(e.path().filename().string()[0] != '.');
   fs::remove_all(out);

@@ -89,7 +89,7 @@ agent::Verdict verify_variant(agent::Verifier& verifier, const Bytes& envelope, 
 std::vector<std::array<agent::Verdict, kVariantCount>> verify_variants(
     const Scenario& s, agent::Verifier& verifier, const agent::Manifest& m, const Bytes& envelope,
     const Bytes& payload, std::span<const std::uint8_t> running, bool synthetic_patch,
-    const agent::SigningKey& attacker_key) {
+    const agent::SigningKey& attacker_key, std::uint32_t min_security_counter) {
   Bytes corrupted = payload;
   corrupted[corrupted.size() / 2] ^= 0x01;
   Bytes tampered_payload = payload;
@@ -103,7 +103,7 @@ std::vector<std::array<agent::Verdict, kVariantCount>> verify_variants(
   for (std::size_t h = 0; h < s.hardware.size(); ++h) {
     agent::DeviceFacts facts;
     facts.hardware_id = s.hardware[h].hardware_id;
-    facts.min_security_counter = s.release.from_security_counter;
+    facts.min_security_counter = min_security_counter;
     facts.slot_size = s.hardware[h].flash.slot_bytes;
     verdicts[h][static_cast<std::size_t>(Variant::Intact)] =
         verify_variant(verifier, envelope, payload, facts, running, synthetic_patch);
@@ -196,14 +196,32 @@ ReleaseArtifacts prepare_artifacts(const Scenario& s) {
       delta ? std::span<const std::uint8_t>(old_image) : std::span<const std::uint8_t>();
   const Bytes& payload = delta ? patch : new_image;
   const bool synthetic_patch = delta && !out.delta_from_files;
-  out.verdicts = verify_variants(s, verifier, m, envelope, payload, running, synthetic_patch, attacker_key);
+  out.verdicts = verify_variants(s, verifier, m, envelope, payload, running, synthetic_patch, attacker_key,
+                                 rel.from_security_counter);
   if (rel.payload == Payload::Delta) {
     agent::Manifest full = m;
     full.delta.reset();
-    out.full_verdicts = verify_variants(s, verifier, full, sign(full, release_key), new_image, {}, false, attacker_key);
+    out.full_verdicts = verify_variants(s, verifier, full, sign(full, release_key), new_image, {}, false, attacker_key,
+                                        rel.from_security_counter);
   } else {
     out.full_verdicts = out.verdicts;
   }
+
+  // The previous release, re-offered by a gate's rollback: the old image as a
+  // full image with its own version and security counter, checked against a
+  // device that confirmed the new release (its minimum counter raised to the
+  // new release's). The agent refuses it where anti-rollback forbids it.
+  agent::Manifest prev;
+  prev.version = {rel.from_version.major, rel.from_version.minor, rel.from_version.patch};
+  prev.security_counter = rel.from_security_counter;
+  prev.hardware_ids = m.hardware_ids;
+  prev.hardware_id_count = m.hardware_id_count;
+  prev.image_size = static_cast<std::uint32_t>(old_image.size());
+  prev.image_sha256 = old_digest;
+  prev.build_time = 0;
+  out.revert_bytes = old_image.size();
+  out.revert_verdicts = verify_variants(s, verifier, prev, sign(prev, release_key), old_image, {}, false, attacker_key,
+                                        std::max(rel.from_security_counter, rel.to_security_counter));
   return out;
 }
 

@@ -19,7 +19,10 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <boost/random/poisson_distribution.hpp>
 #include <chrono>
+#include <deque>
+#include <utility>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -29,6 +32,7 @@
 #include "ota/agent/boot_control.hpp"
 #include "ota/models/delivery/idle_polls.hpp"
 #include "ota/models/delivery/update_server.hpp"
+#include "ota/models/rollout/gates.hpp"
 #include "ota/sim/random.hpp"
 #include "ota/sim/simulator.hpp"
 
@@ -51,6 +55,9 @@ enum Kind : sim::EventKind {
   kHealthReport,   // a trial image ran long enough to report healthy
   kTrialCrash,     // a trial image crashed before its health report
   kStageOpen,      // the rollout controller opens the next stage
+  kSoakEnd,        // a stage's soak ended: its gate decides
+  kTick,           // periodic gate evaluation, timeouts, the rate ramp
+  kPauseDecision,  // the scripted operator decision after a pause
 };
 
 enum class Phase : std::uint8_t {
@@ -66,14 +73,15 @@ enum class Phase : std::uint8_t {
   Refused,         // the verifier refused the genuine release for this device
   BatteryBlocked,  // can never gather the energy for the update
   Dead,            // battery below brown-out, no recharge
+  Reverted,        // reinstalled the previous release after a gate's rollback
 };
-constexpr std::size_t kPhaseCount = 12;
+constexpr std::size_t kPhaseCount = 13;
 
 enum class RunningVersion : std::uint8_t { Old, New, None };
 
 constexpr bool is_terminal(Phase p) {
   return p == Phase::Updated || p == Phase::RolledBack || p == Phase::Bricked || p == Phase::Refused ||
-         p == Phase::BatteryBlocked || p == Phase::Dead;
+         p == Phase::BatteryBlocked || p == Phase::Dead || p == Phase::Reverted;
 }
 constexpr bool polls_when_done(Phase p) { return p != Phase::Bricked && p != Phase::Dead; }
 
@@ -91,7 +99,8 @@ struct Device {
   std::uint8_t attempts = 0;        // consecutive failures (backoff exponent)
   std::uint8_t flags = 0;
   agent::BootActionKind boot_action = agent::BootActionKind::BootNormal;
-  std::uint8_t pad[2] = {0, 0};
+  std::uint8_t flags2 = 0;
+  std::uint8_t pad = 0;
 };
 static_assert(sizeof(Device) == 32, "keep the per-device record at 32 bytes");
 
@@ -99,6 +108,12 @@ constexpr std::uint8_t kVersionMask = 0x03;  // RunningVersion
 constexpr std::uint8_t kActive = 0x04;       // aggregate mode: polls are events
 constexpr std::uint8_t kOffered = 0x08;      // the device's stage has opened
 constexpr std::uint8_t kRecovery = 0x10;     // running the recovery image
+// flags2
+constexpr std::uint8_t kStarted = 0x01;      // admitted for the update: the device timeout runs
+constexpr std::uint8_t kReported = 0x02;     // its outcome reached the gates (or it timed out)
+constexpr std::uint8_t kExposed = 0x04;      // booted the new image at least once
+constexpr std::uint8_t kRevert = 0x08;       // installing the previous release (a gate's rollback)
+constexpr std::uint8_t kRevertDone = 0x10;   // the rollback is over for this device (done, refused or given up)
 
 // What a device class needs on the hot path, precomputed.
 struct ClassInfo {
@@ -116,8 +131,37 @@ struct ClassInfo {
   double boot_s = 0;
   double boot_failure = 0;
   double crash_per_s = 0;
+  double failing_share = 0;  // devices on which the new image never boots
+  std::size_t region = 0;
   std::uint32_t sector_bytes = 4096;
 };
+
+// Boost.Random distributions over a device or controller stream.
+struct StreamBits {
+  RandomStream& r;
+  using result_type = std::uint64_t;
+  static constexpr result_type min() { return 0; }
+  static constexpr result_type max() { return ~result_type{0}; }
+  result_type operator()() { return r.next_u64(); }
+};
+
+enum class RolloutState : std::uint8_t { InProgress, Completed, Paused, Aborted, RolledBack };
+const char* to_string(RolloutState s) {
+  switch (s) {
+    case RolloutState::InProgress: return "in_progress";
+    case RolloutState::Completed: return "completed";
+    case RolloutState::Paused: return "paused";
+    case RolloutState::Aborted: return "aborted";
+    case RolloutState::RolledBack: return "rolled_back";
+  }
+  return "?";
+}
+
+std::string num(double x) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.4g", x);
+  return b;
+}
 
 std::uint64_t peak_rss_bytes() {
   rusage u{};
@@ -129,7 +173,7 @@ class FleetModel final : public sim::EventHandler {
  public:
   FleetModel(const Scenario& s, const ReleaseArtifacts& a, std::uint64_t seed)
       : s_(s), art_(a), seed_(seed), server_(s.server),
-        n_(static_cast<std::uint32_t>(s.devices)), controller_(n_),
+        n_(static_cast<std::uint32_t>(s.devices)), controller_(n_), tick_(n_ + 1), pause_(n_ + 2),
         aggregate_(s.polling.idle_polls == IdlePollMode::Aggregate && !s.polling.synchronized_start),
         never_offered_(s.polling.interval_s, s.polling.jitter),
         finished_(s.polling.interval_s, s.polling.jitter) {
@@ -139,7 +183,7 @@ class FleetModel final : public sim::EventHandler {
     devices_.resize(n_);
     boot_.resize(n_);
     init_series();
-    const agent::PackedVersion from =
+    from_version_ =
         agent::pack_version({s.release.from_version.major, s.release.from_version.minor,
                              s.release.from_version.patch})
             .value_or(0);
@@ -151,7 +195,7 @@ class FleetModel final : public sim::EventHandler {
       for (std::uint64_t k = 0; k < s.classes[c].devices; ++k, ++d) {
         Device& dev = devices_[d];
         dev.cls = static_cast<std::uint16_t>(c);
-        boot_[d] = agent::factory_record(from, s.release.from_security_counter);
+        boot_[d] = agent::factory_record(from_version_, s.release.from_security_counter);
         if (const Battery* b = classes_[c].battery) {
           RandomStream st = static_stream(d, 2);
           dev.soc = static_cast<float>(std::clamp(st.normal(b->soc_mean, b->soc_stddev), 0.0, 1.0));
@@ -160,7 +204,11 @@ class FleetModel final : public sim::EventHandler {
         version_count_[static_cast<std::size_t>(RunningVersion::Old)]++;
       }
     }
+    build_order();
   }
+
+  // Targets the kernel needs: one per device plus the controller's three.
+  static std::uint32_t targets(std::uint64_t devices) { return static_cast<std::uint32_t>(devices) + 3; }
 
   void start(sim::Simulator& sim) {
     if (!aggregate_) {
@@ -175,13 +223,22 @@ class FleetModel final : public sim::EventHandler {
       never_offered_.add_uniform(0.0, s_.polling.interval_s, static_cast<double>(n_));
     }
     sim.schedule_at(at(s_.rollout.start_s), controller_, kStageOpen);
+    tick_s_ = s_.rollout.ramp ? std::min(60.0, s_.rollout.evaluate_every_s) : s_.rollout.evaluate_every_s;
+    last_tick_s_ = s_.rollout.start_s;
+    sim.schedule_at(at(s_.rollout.start_s + tick_s_), tick_, kTick);
   }
 
   void on_event(sim::Simulator& sim, const Event& e) override {
     const double t = e.time().seconds_f();
     advance(t);
-    if (e.target == controller_) {
-      open_stage(sim, t);
+    if (e.target >= controller_) {
+      switch (static_cast<Kind>(e.kind)) {
+        case kStageOpen: open_stage(sim, t); break;
+        case kSoakEnd: on_soak_end(sim, t); break;
+        case kTick: on_tick(sim, t); break;
+        case kPauseDecision: on_pause_decision(sim, t); break;
+        default: break;
+      }
       return;
     }
     const std::uint32_t d = e.target;
@@ -194,7 +251,10 @@ class FleetModel final : public sim::EventHandler {
       case kBootEnd: on_boot_end(sim, d, t); break;
       case kHealthReport: on_health_report(sim, d, t); break;
       case kTrialCrash: on_trial_crash(sim, d, t); break;
-      case kStageOpen: break;
+      case kStageOpen:
+      case kSoakEnd:
+      case kTick:
+      case kPauseDecision: break;
     }
   }
 
@@ -212,6 +272,7 @@ class FleetModel final : public sim::EventHandler {
     totals_.rolled_back = count(Phase::RolledBack);
     totals_.bricked = count(Phase::Bricked);
     totals_.failed = count(Phase::Refused);
+    totals_.reverted = count(Phase::Reverted);
     totals_.battery_blocked = count(Phase::BatteryBlocked) + count(Phase::Dead);
     totals_.in_progress = count(Phase::Waiting) + count(Phase::Downloading) + count(Phase::Installing) +
                           count(Phase::Rebooting) + count(Phase::TrialRunning);
@@ -224,6 +285,8 @@ class FleetModel final : public sim::EventHandler {
     totals_.service_cost_usd = static_cast<double>(totals_.bricked) * s_.prices.service_call_usd;
     totals_.server_requests = event_requests_ + static_cast<std::uint64_t>(std::llround(idle_requests_));
     r.totals = totals_;
+    rollout_.state = to_string(state_);
+    r.rollout = std::move(rollout_);
     r.series = std::move(series_);
     r.run.seed = seed_;
     r.run.events = result.events;
@@ -260,9 +323,11 @@ class FleetModel final : public sim::EventHandler {
                               ci.battery->recharge_watts;
       ci.boot_s = hw.boot_s;
       ci.sector_bytes = hw.flash.sector_bytes;
+      ci.region = c.region;
       if (c.hardware < s_.release.behaviour.size()) {
         ci.boot_failure = s_.release.behaviour[c.hardware].boot_failure_probability;
         ci.crash_per_s = s_.release.behaviour[c.hardware].crash_per_day / 86400.0;
+        ci.failing_share = s_.release.behaviour[c.hardware].failing_device_share;
       }
       classes_.push_back(ci);
     }
@@ -273,7 +338,7 @@ class FleetModel final : public sim::EventHandler {
     Series& S = series_;
     S.bin_s = s_.bin_s;
     for (std::size_t i = 0; i < bins; ++i) S.t_s.push_back(static_cast<double>(i) * s_.bin_s);
-    for (auto* v : {&S.on_old, &S.on_new, &S.on_none, &S.idle, &S.waiting, &S.downloading, &S.installing,
+    for (auto* v : {&S.offered, &S.on_old, &S.on_new, &S.on_none, &S.idle, &S.waiting, &S.downloading, &S.installing,
                     &S.rebooting, &S.updated, &S.rolled_back, &S.bricked, &S.refused, &S.battery_blocked,
                     &S.failures, &S.rollbacks, &S.bricks, &S.battery_deferrals, &S.updates})
       v->assign(bins, 0);
@@ -302,13 +367,25 @@ class FleetModel final : public sim::EventHandler {
 
   // What device d downloads: the release as offered, or the full image when it
   // runs the recovery image (which has no base for a delta).
+  // A device reinstalling the previous release (a gate's rollback) downloads
+  // that release's full image instead.
   std::uint64_t payload_of(std::uint32_t d) const {
+    if (devices_[d].flags2 & kRevert) return art_.revert_bytes;
     return (devices_[d].flags & kRecovery) ? art_.image_bytes : art_.payload_bytes;
   }
   agent::Verdict verdict(std::uint32_t d, Variant v) const {
     const std::size_t hw = classes_[devices_[d].cls].hardware;
+    if (devices_[d].flags2 & kRevert) return art_.revert_verdict(hw, v);
     return (devices_[d].flags & kRecovery) ? art_.full_verdict(hw, v) : art_.verdict(hw, v);
   }
+  bool reverting(std::uint32_t d) const { return (devices_[d].flags2 & kRevert) != 0; }
+  agent::PackedVersion install_version(std::uint32_t d) const { return reverting(d) ? from_version_ : to_version_; }
+  std::uint32_t install_counter(std::uint32_t d) const {
+    return reverting(d) ? s_.release.from_security_counter : s_.release.to_security_counter;
+  }
+  RunningVersion installed_version(std::uint32_t d) const { return reverting(d) ? RunningVersion::Old : RunningVersion::New; }
+  // The image a device boots normally: the new one once it confirmed it.
+  RunningVersion normal_version(std::uint32_t d) const { return reverting(d) ? RunningVersion::New : RunningVersion::Old; }
   // The agent's boot control must accept every event the model gives it; a
   // refusal means the model and the agent disagree about the device's state,
   // which is a bug, never something to paper over.
@@ -377,6 +454,7 @@ class FleetModel final : public sim::EventHandler {
   }
   void snapshot(std::size_t b) {
     Series& S = series_;
+    S.offered[b] = totals_.offered;
     S.on_old[b] = version_count_[0];
     S.on_new[b] = version_count_[1];
     S.on_none[b] = version_count_[2];
@@ -404,6 +482,12 @@ class FleetModel final : public sim::EventHandler {
   // stops when it cannot poll.
   void retire(sim::Simulator& sim, std::uint32_t d, double t) {
     Device& dev = devices_[d];
+    if (needs_revert(d)) {
+      // The rollout was rolled back: this device is offered the previous release.
+      if (aggregate_) dev.flags |= kActive;
+      schedule_poll(sim, d, t + next_interval(d));
+      return;
+    }
     const bool polls = polls_when_done(dev.phase);
     if (aggregate_) {
       dev.flags &= static_cast<std::uint8_t>(~kActive);
@@ -435,8 +519,49 @@ class FleetModel final : public sim::EventHandler {
   void schedule_poll(sim::Simulator& sim, std::uint32_t d, double t) { sim.schedule_at(at(t), d, kPoll); }
   void fail_and_retry(sim::Simulator& sim, std::uint32_t d, double t) {
     series_.failures[bin_of(t)]++;
+    Device& dev = devices_[d];
+    const std::uint32_t max = s_.rollout.max_attempts;
+    if (max > 0 && dev.attempts + 1u >= max) {
+      // The device gives up (AWS IoT Jobs' retry limit): a failure report.
+      dev.attempts = 0;
+      if (reverting(d)) {
+        end_revert(d);
+        set_phase(d, Phase::Updated);
+      } else {
+        ++totals_.gave_up;
+        set_phase(d, Phase::Refused);
+        report(d, Report::Failure);
+      }
+      retire(sim, d, t);
+      return;
+    }
     set_phase(d, Phase::Idle);
     schedule_poll(sim, d, t + backoff(d));
+  }
+
+  // The agent refused the release for this device (verifier or boot control).
+  void refuse(sim::Simulator& sim, std::uint32_t d, double t) {
+    if (reverting(d)) {
+      ++totals_.revert_refused;
+      end_revert(d);
+      set_phase(d, Phase::Updated);
+    } else {
+      set_phase(d, Phase::Refused);
+      report(d, Report::Failure);
+    }
+    retire(sim, d, t);
+  }
+  void end_revert(std::uint32_t d) {
+    Device& dev = devices_[d];
+    dev.flags2 = static_cast<std::uint8_t>((dev.flags2 & ~kRevert) | kRevertDone);
+  }
+  bool needs_revert(std::uint32_t d) const {
+    const Device& dev = devices_[d];
+    return revert_active_ && dev.phase == Phase::Updated && !(dev.flags2 & (kRevert | kRevertDone));
+  }
+  bool failing_device(std::uint32_t d) const {
+    const double share = classes_[devices_[d].cls].failing_share;
+    return share > 0 && static_stream(d, 4).uniform() < share;
   }
 
   // Battery: bring the charge up to time t (idle drain, recharge).
@@ -502,32 +627,313 @@ class FleetModel final : public sim::EventHandler {
 
   // ------------------------------------------------------------ rollout
 
-  void open_stage(sim::Simulator& sim, double t) {
-    if (stage_ >= s_.rollout.stages.size()) return;
-    const double from = fraction_;
-    fraction_ = s_.rollout.stages[stage_].fraction;
+  // The order in which devices are offered the release, fixed at set-up:
+  // named-group stages first (their groups' devices, in stage order), then the
+  // rest in a random order, or stratified so that every (hardware, region)
+  // stratum receives each stage's share of its own devices. A stage at p %
+  // offers exactly the first round(p x N) devices of this order.
+  void build_order() {
+    const Rollout& R = s_.rollout;
+    order_.reserve(n_);
+    group_end_.assign(R.stages.size(), 0);
+    std::vector<std::uint8_t> placed;
+    bool any_groups = false;
+    for (const Stage& st : R.stages) any_groups = any_groups || !st.groups.empty();
+    if (any_groups) {
+      placed.assign(n_, 0);
+      for (std::size_t i = 0; i < R.stages.size(); ++i) {
+        const Stage& st = R.stages[i];
+        if (!st.groups.empty()) {
+          std::vector<std::pair<double, std::uint32_t>> members;
+          for (std::uint32_t d = 0; d < n_; ++d) {
+            const auto& g = s_.classes[devices_[d].cls].group;
+            if (placed[d] || !g || std::find(st.groups.begin(), st.groups.end(), *g) == st.groups.end()) continue;
+            placed[d] = 1;
+            members.emplace_back(rank(d), d);
+          }
+          std::sort(members.begin(), members.end());
+          for (const auto& m : members) order_.push_back(m.second);
+        }
+        group_end_[i] = order_.size();
+      }
+    }
+    std::vector<std::pair<double, std::uint32_t>> rest;
+    rest.reserve(n_ - order_.size());
+    for (std::uint32_t d = 0; d < n_; ++d)
+      if (placed.empty() || !placed[d]) rest.emplace_back(rank(d), d);
+    if (R.selection == CanarySelection::Stratified && !rest.empty()) {
+      // Within each stratum in rank order, a device's key is its quantile in
+      // the stratum; merging all strata by key interleaves them in proportion.
+      const auto stratum = [&](std::uint32_t d) {
+        const DeviceClass& c = s_.classes[devices_[d].cls];
+        return c.hardware * s_.regions.size() + c.region;
+      };
+      std::sort(rest.begin(), rest.end(), [&](const auto& x, const auto& y) {
+        const auto sx = stratum(x.second), sy = stratum(y.second);
+        return sx != sy ? sx < sy : x < y;
+      });
+      std::size_t begin = 0;
+      while (begin < rest.size()) {
+        std::size_t end = begin;
+        const auto st = stratum(rest[begin].second);
+        while (end < rest.size() && stratum(rest[end].second) == st) ++end;
+        const double size = static_cast<double>(end - begin);
+        for (std::size_t i = begin; i < end; ++i) rest[i].first = (static_cast<double>(i - begin) + 0.5) / size;
+        begin = end;
+      }
+    }
+    std::sort(rest.begin(), rest.end());
+    for (const auto& r : rest) order_.push_back(r.second);
+  }
+
+  // Offers the release to the next devices of the order, up to `target` in all.
+  void offer_until(sim::Simulator& sim, std::uint64_t target, double t) {
+    target = std::min<std::uint64_t>(target, order_.size());
     std::vector<std::uint32_t> joining;
-    for (std::uint32_t d = 0; d < n_; ++d) {
-      const double r = rank(d);
-      if (r < from || r >= fraction_) continue;
+    while (offered_count_ < target) {
+      const std::uint32_t d = order_[offered_count_++];
       Device& dev = devices_[d];
       dev.flags |= kOffered;
       ++totals_.offered;
       if (aggregate_ && dev.phase == Phase::Idle && !(dev.flags & kActive)) joining.push_back(d);
     }
-    if (!joining.empty()) {
-      // They leave the idle-poll calendar: each one's next poll is drawn from it.
-      RandomStream r(seed_, std::uint64_t{1} << 41, controller_draws_);
-      const std::vector<double> first = never_offered_.take(joining.size(), [&r] { return r.uniform(); });
-      controller_draws_ = r.counter();
-      for (std::size_t i = 0; i < joining.size(); ++i) {
-        devices_[joining[i]].flags |= kActive;
-        schedule_poll(sim, joining[i], std::max(t, first[i]));
-      }
+    if (joining.empty()) return;
+    // They leave the idle-poll calendar: each one's next poll is drawn from it.
+    RandomStream r(seed_, std::uint64_t{1} << 41, controller_draws_);
+    const std::vector<double> first = never_offered_.take(joining.size(), [&r] { return r.uniform(); });
+    controller_draws_ = r.counter();
+    for (std::size_t i = 0; i < joining.size(); ++i) {
+      devices_[joining[i]].flags |= kActive;
+      schedule_poll(sim, joining[i], std::max(t, first[i]));
     }
-    const double soak = s_.rollout.stages[stage_].soak_s;
-    ++stage_;
-    if (stage_ < s_.rollout.stages.size()) sim.schedule_at(at(t + soak), controller_, kStageOpen);
+  }
+
+  bool in_window(std::size_t region, double t) const {
+    if (region >= s_.rollout.windows.size() || !s_.rollout.windows[region]) return true;
+    const MaintenanceWindow& w = *s_.rollout.windows[region];
+    double h = std::fmod(t / 3600.0 + w.utc_offset_h, 24.0);
+    if (h < 0) h += 24;
+    return w.from_h < w.to_h ? (h >= w.from_h && h < w.to_h) : (h >= w.from_h || h < w.to_h);
+  }
+
+  enum class Report : std::uint8_t { Success, Failure, Rollback, Neutral };
+  // A device's outcome reaches the gates once (a timed-out device already counted).
+  void report(std::uint32_t d, Report what) {
+    Device& dev = devices_[d];
+    if (dev.flags2 & kReported) return;
+    dev.flags2 |= kReported;
+    ++gate_.reports;
+    switch (what) {
+      case Report::Success: ++gate_.successes; break;
+      case Report::Failure: ++gate_.failures; break;
+      case Report::Rollback: ++gate_.rollbacks; break;
+      case Report::Neutral: break;
+    }
+  }
+
+  void log(double t, const char* kind, std::string reason = {}) {
+    RolloutEvent e;
+    e.t_s = t;
+    e.stage = stage_;
+    e.kind = kind;
+    e.reason = std::move(reason);
+    e.offered = totals_.offered;
+    e.reports = gate_.reports;
+    e.failures = gate_.failures;
+    e.rollbacks = gate_.rollbacks;
+    e.crashes = gate_.crashes;
+    e.exposure_days = gate_.exposure_days;
+    rollout_.events.push_back(std::move(e));
+  }
+
+  const Gate& gate_of_stage() const { return s_.rollout.stages[stage_].gate; }
+
+  void open_stage(sim::Simulator& sim, double t) {
+    const Stage& st = s_.rollout.stages[stage_];
+    if (!s_.rollout.ramp) {
+      const std::uint64_t target =
+          st.groups.empty() ? static_cast<std::uint64_t>(std::llround(st.fraction * static_cast<double>(n_)))
+                            : group_end_[stage_];
+      offer_until(sim, target, t);
+    }
+    rollout_.stages_opened = stage_ + 1;
+    log(t, "stage_open");
+    awaiting_ = false;
+    if (s_.rollout.ramp) return;  // the ramp offers on ticks and completes when all are offered
+    soak_end_s_ = t + st.soak_s;
+    sim.schedule_at(at(soak_end_s_), controller_, kSoakEnd);
+  }
+
+  void next_stage(sim::Simulator& sim, double t) {
+    if (stage_ + 1 < s_.rollout.stages.size()) {
+      ++stage_;
+      open_stage(sim, t);
+    } else if (state_ == RolloutState::InProgress) {
+      state_ = RolloutState::Completed;
+      log(t, "completed");
+    }
+  }
+
+  // The end of a stage's soak: its gate decides, or waits for enough reports.
+  void on_soak_end(sim::Simulator& sim, double t) {
+    if (state_ != RolloutState::InProgress || t != soak_end_s_) return;
+    decide(sim, t, true);
+  }
+
+  // Evaluates the current stage's gate. A breach acts at once, at any time;
+  // a pass opens the next stage only at (or after) the soak's end.
+  void decide(sim::Simulator& sim, double t, bool soak_over) {
+    // An operator's override, or an SPRT that accepted the good rate (Wald's
+    // error bounds hold for a test that stops at its first decision), ends the
+    // stage's judging.
+    const bool acknowledged = acknowledged_stage_ == stage_ || sprt_accepted_stage_ == stage_;
+    const GateResult g = acknowledged ? GateResult{} : judge(gate_of_stage(), gate_, totals_.offered);
+    if (!acknowledged && g.judgement == Judgement::Pass && gate_of_stage().mode == GateMode::Sprt &&
+        !gate_of_stage().empty()) {
+      sprt_accepted_stage_ = stage_;
+      log(t, "sprt_accept");
+    }
+    if (g.judgement == Judgement::Breach) {
+      act(sim, t, gate_of_stage().on_breach, g.reason);
+      return;
+    }
+    if (!soak_over || state_ != RolloutState::InProgress) return;
+    if (g.judgement == Judgement::Undecided) {
+      if (!awaiting_) log(t, "awaiting_reports");
+      awaiting_ = true;
+      return;
+    }
+    awaiting_ = false;
+    if (!gate_of_stage().empty() && !acknowledged) log(t, "gate_pass");
+    next_stage(sim, t);
+  }
+
+  void act(sim::Simulator& sim, double t, GateAction action, const std::string& reason) {
+    switch (action) {
+      case GateAction::Continue:
+        // Logged once; the stage is then judged as passed.
+        log(t, "breach_ignored", reason);
+        acknowledged_stage_ = stage_;
+        if (state_ == RolloutState::InProgress && (awaiting_ || t >= soak_end_s_) && !s_.rollout.ramp) {
+          awaiting_ = false;
+          next_stage(sim, t);
+        }
+        return;
+      case GateAction::Pause:
+        if (state_ == RolloutState::Paused) return;
+        paused_from_ = state_;
+        state_ = RolloutState::Paused;
+        stop(t, "pause", reason);
+        if (s_.rollout.on_pause) sim.schedule_at(at(t + s_.rollout.on_pause->after_s), pause_, kPauseDecision);
+        return;
+      case GateAction::Abort:
+        state_ = RolloutState::Aborted;
+        stop(t, "abort", reason);
+        withdraw();
+        return;
+      case GateAction::Rollback:
+        state_ = RolloutState::RolledBack;
+        stop(t, "rollback", reason);
+        withdraw();
+        start_revert(sim, t);
+        return;
+    }
+  }
+
+  void stop(double t, const char* kind, const std::string& reason) {
+    if (!rollout_.stopped_at_s) rollout_.stopped_at_s = t;
+    log(t, kind, reason);
+  }
+
+  // The scripted operator decision some time after a pause.
+  void on_pause_decision(sim::Simulator& sim, double t) {
+    if (state_ != RolloutState::Paused || !s_.rollout.on_pause) return;
+    const GateAction a = s_.rollout.on_pause->action;
+    if (a != GateAction::Continue) {
+      act(sim, t, a, "operator decision after the pause");
+      return;
+    }
+    state_ = paused_from_;
+    acknowledged_stage_ = stage_;
+    log(t, "resume", "operator decision after the pause");
+    if (state_ == RolloutState::InProgress && !s_.rollout.ramp && t >= soak_end_s_) next_stage(sim, t);
+  }
+
+  // Stop offering: devices offered but not yet admitted for the update lose
+  // the offer; those already under way finish.
+  void withdraw() {
+    for (std::uint64_t i = 0; i < offered_count_; ++i) {
+      const std::uint32_t d = order_[i];
+      Device& dev = devices_[d];
+      if (!(dev.flags & kOffered) || (dev.flags2 & kStarted) || dev.phase != Phase::Idle) continue;
+      dev.flags &= static_cast<std::uint8_t>(~kOffered);
+      ++totals_.withdrawn;
+    }
+  }
+
+  // Roll back: every device confirmed on the new release is offered the
+  // previous one; those still under way are offered it when they confirm.
+  void start_revert(sim::Simulator& sim, double t) {
+    revert_active_ = true;
+    std::vector<std::uint32_t> updated;
+    for (std::uint32_t d = 0; d < n_; ++d)
+      if (needs_revert(d) && (!aggregate_ || !(devices_[d].flags & kActive))) updated.push_back(d);
+    if (!aggregate_) return;  // their polls are events already
+    RandomStream r(seed_, std::uint64_t{1} << 41, controller_draws_);
+    const std::vector<double> next = finished_.take(updated.size(), [&r] { return r.uniform(); });
+    controller_draws_ = r.counter();
+    for (std::size_t i = 0; i < updated.size(); ++i) {
+      devices_[updated[i]].flags |= kActive;
+      schedule_poll(sim, updated[i], std::max(t, next[i]));
+    }
+  }
+
+  // Every evaluate_every_min: health and timeouts brought up to date, the
+  // ramp's offers, then the gate.
+  void on_tick(sim::Simulator& sim, double t) {
+    if (state_ == RolloutState::Aborted || state_ == RolloutState::RolledBack) return;
+    const double dt = t - last_tick_s_;
+    last_tick_s_ = t;
+    // Crashes of confirmed images: a Poisson count over the interval.
+    const double expected = crash_rate_ * dt;
+    if (expected > 0) {
+      RandomStream r(seed_, std::uint64_t{1} << 42, health_draws_);
+      StreamBits bits{r};
+      boost::random::poisson_distribution<std::uint64_t, double> poisson(expected);
+      gate_.crashes += static_cast<double>(poisson(bits));
+      health_draws_ = r.counter();
+    }
+    gate_.exposure_days += static_cast<double>(confirmed_new_) * dt / 86400.0;
+    while (!timeouts_.empty() && timeouts_.front().first <= t) {
+      const std::uint32_t d = timeouts_.front().second;
+      timeouts_.pop_front();
+      if (devices_[d].flags2 & kReported) continue;
+      ++totals_.timed_out;
+      report(d, Report::Failure);
+    }
+    if (s_.rollout.ramp && state_ == RolloutState::InProgress && rollout_.stages_opened > 0) ramp_step(sim, t, dt);
+    decide(sim, t, t >= soak_end_s_ && awaiting_);
+    if (t + tick_s_ < s_.horizon_s) sim.schedule_at(at(t + tick_s_), tick_, kTick);
+  }
+
+  void ramp_step(sim::Simulator& sim, double t, double dt) {
+    const RateRamp& ramp = *s_.rollout.ramp;
+    if (ramp_rate_ == 0) ramp_rate_ = ramp.base_per_minute;
+    while (gate_.successes >= ramp_successes_ + ramp.increase_every_successes &&
+           (ramp.max_per_minute == 0 || ramp_rate_ < ramp.max_per_minute)) {
+      ramp_successes_ += ramp.increase_every_successes;
+      ramp_rate_ *= ramp.increment_factor;
+      if (ramp.max_per_minute > 0) ramp_rate_ = std::min(ramp_rate_, ramp.max_per_minute);
+      log(t, "ramp", "rate " + num(ramp_rate_) + " devices per minute");
+    }
+    ramp_allowance_ += ramp_rate_ * dt / 60.0;
+    const auto k = static_cast<std::uint64_t>(ramp_allowance_);
+    ramp_allowance_ -= static_cast<double>(k);
+    offer_until(sim, offered_count_ + k, t);
+    if (offered_count_ >= n_) {
+      state_ = RolloutState::Completed;
+      log(t, "completed");
+    }
   }
 
   // ------------------------------------------------------------ lifecycle
@@ -537,15 +943,35 @@ class FleetModel final : public sim::EventHandler {
     const ClassInfo& ci = classes_[dev.cls];
     ++event_requests_;
     series_.requests_per_s[bin_of(t)] += 1.0 / s_.bin_s;
-    const bool wants_update = (dev.flags & kOffered) && !is_terminal(dev.phase);
-    if (!wants_update) {
-      // Nothing to do: an idle poll (events mode, or a device that finished).
-      // It uses server capacity like the aggregate ones; refused, it simply
-      // polls again next interval. Its energy is part of the battery's
-      // background draw, as in aggregate mode.
+    const bool revert_offer = needs_revert(d);
+    const bool wants_update = ((dev.flags & kOffered) && !is_terminal(dev.phase)) || revert_offer;
+    // Outside its region's maintenance window the server offers nothing.
+    const bool window_closed = wants_update && !(dev.flags & kRecovery) && !in_window(ci.region, t);
+    if (!wants_update || window_closed) {
+      // Nothing to do: an idle poll (events mode, a device that finished, or
+      // one whose offer was withdrawn). It uses server capacity like the
+      // aggregate ones; refused, it simply polls again next interval. Its
+      // energy is part of the battery's background draw, as in aggregate mode.
       (void)server_.admit_request(t, 0);
-      if (!aggregate_ && polls_when_done(dev.phase)) schedule_poll(sim, d, t + next_interval(d));
+      if (window_closed) {
+        schedule_poll(sim, d, t + next_interval(d));
+      } else if (aggregate_ && (dev.flags & kActive)) {
+        retire(sim, d, t);  // back into the idle-poll calendar
+      } else if (!aggregate_ && polls_when_done(dev.phase)) {
+        schedule_poll(sim, d, t + next_interval(d));
+      }
       return;
+    }
+    if (revert_offer) {
+      // The previous release's manifest, checked by the agent's verifier
+      // against this device (its anti-rollback minimum is the new release's).
+      if (art_.revert_verdict(classes_[dev.cls].hardware, Variant::Intact) != agent::Verdict::Accepted) {
+        ++totals_.revert_refused;
+        dev.flags2 |= kRevertDone;
+        retire(sim, d, t);
+        return;
+      }
+      dev.flags2 |= kRevert;
     }
     battery_to(d, t);
     if (ci.battery && dev.soc <= ci.battery->brownout_soc) {
@@ -563,19 +989,31 @@ class FleetModel final : public sim::EventHandler {
       fail_and_retry(sim, d, t);
       return;
     }
+    if (!reverting(d)) {
+      ++gate_.checkins;
+      if (!(dev.flags2 & kStarted)) {
+        dev.flags2 |= kStarted;  // the device's in-progress timeout starts
+        if (s_.rollout.device_timeout_s > 0) timeouts_.emplace_back(t + s_.rollout.device_timeout_s, d);
+      }
+    }
     if (verdict(d, Variant::Intact) != agent::Verdict::Accepted) {
-      set_phase(d, Phase::Refused);
-      retire(sim, d, t);
+      refuse(sim, d, t);
       return;
     }
     if (ci.battery && !enough_energy(d)) {
       ++totals_.deferred_battery;
       series_.battery_deferrals[bin_of(t)]++;
+      if (!reverting(d)) ++gate_.deferrals;
       if (ci.background_watts < 0) {  // the battery gains charge: try again later
         set_phase(d, Phase::Idle);
         schedule_poll(sim, d, t + next_interval(d));
+      } else if (reverting(d)) {
+        end_revert(d);
+        set_phase(d, Phase::Updated);
+        retire(sim, d, t);
       } else {
         set_phase(d, Phase::BatteryBlocked);
+        report(d, Report::Neutral);
         retire(sim, d, t);
       }
       return;
@@ -620,11 +1058,10 @@ class FleetModel final : public sim::EventHandler {
       // A/B streams into the inactive slot: the agent opens it for writing.
       const agent::SlotId target = agent::install_target(rec, ci.boot_config).value_or(agent::SlotId::B);
       if (rec.state_of(target) != agent::SlotState::Writing) {
-        const auto next = agent::begin_install(rec, ci.boot_config, to_version_, s_.release.to_security_counter);
+        const auto next = agent::begin_install(rec, ci.boot_config, install_version(d), install_counter(d));
         if (!next) {
           release_slot(sim, d, t);
-          set_phase(d, Phase::Refused);
-          retire(sim, d, t);
+          refuse(sim, d, t);
           return;
         }
         rec = *next;
@@ -724,10 +1161,9 @@ class FleetModel final : public sim::EventHandler {
     const ClassInfo& ci = classes_[dev.cls];
     agent::BootRecord& rec = boot_[d];
     if (rec.state_of(agent::SlotId::A) != agent::SlotState::Writing) {
-      const auto next = agent::begin_install(rec, ci.boot_config, to_version_, s_.release.to_security_counter);
+      const auto next = agent::begin_install(rec, ci.boot_config, install_version(d), install_counter(d));
       if (!next) {
-        set_phase(d, Phase::Refused);
-        retire(sim, d, t);
+        refuse(sim, d, t);
         return;
       }
       rec = *next;
@@ -808,10 +1244,16 @@ class FleetModel final : public sim::EventHandler {
     battery_to(d, t);
     switch (dev.boot_action) {
       case agent::BootActionKind::BootTrial: {
-        set_version(d, RunningVersion::New);
+        const bool revert = reverting(d);
+        set_version(d, installed_version(d));
+        if (!revert && !(dev.flags2 & kExposed)) {
+          dev.flags2 |= kExposed;
+          ++totals_.exposed;
+        }
         RandomStream r = stream(d);
-        const bool fails = r.bernoulli(ci.boot_failure);
-        if (fails) {
+        // The previous release is known good: its trial boots and runs.
+        const bool fails = r.bernoulli(ci.boot_failure) || (!revert && failing_device(d));
+        if (fails && !revert) {
           keep(d, r);
           ++totals_.trial_boot_failures;
           start_boot(sim, d, t);  // the watchdog resets; the bootloader counts the trial
@@ -819,7 +1261,7 @@ class FleetModel final : public sim::EventHandler {
         }
         set_phase(d, Phase::TrialRunning);
         Interruption stop{s_.health.report_after_s, kHealthReport};
-        if (ci.crash_per_s > 0) {
+        if (ci.crash_per_s > 0 && !revert) {
           const double tc = r.exponential(1.0 / ci.crash_per_s);
           if (tc < stop.after_s) stop = {tc, kTrialCrash};
         }
@@ -830,15 +1272,24 @@ class FleetModel final : public sim::EventHandler {
         return;
       }
       case agent::BootActionKind::RollBack: {
+        if (reverting(d)) {
+          // The previous release failed its trial: the device is back on the new one.
+          set_version(d, RunningVersion::New);
+          end_revert(d);
+          set_phase(d, Phase::Updated);
+          retire(sim, d, t);
+          return;
+        }
         set_version(d, RunningVersion::Old);
         set_phase(d, Phase::RolledBack);
         series_.rollbacks[bin_of(t)]++;
+        report(d, Report::Rollback);
         retire(sim, d, t);
         return;
       }
       case agent::BootActionKind::BootNormal: {
-        // The old image runs again after a cut mid-download: resume at once.
-        set_version(d, RunningVersion::Old);
+        // The running image runs again after a cut mid-download: resume at once.
+        set_version(d, normal_version(d));
         set_phase(d, Phase::Idle);
         schedule_poll(sim, d, t);
         return;
@@ -867,7 +1318,18 @@ class FleetModel final : public sim::EventHandler {
     const ClassInfo& ci = classes_[dev.cls];
     battery_to(d, t);
     boot_[d] = must(agent::apply(boot_[d], ci.boot_config, agent::BootEvent::ReportHealthy), d, "ReportHealthy");
+    if (reverting(d)) {
+      end_revert(d);
+      set_phase(d, Phase::Reverted);
+      crash_rate_ -= ci.crash_per_s;
+      --confirmed_new_;
+      dev.attempts = 0;
+      retire(sim, d, t);
+      return;
+    }
     set_phase(d, Phase::Updated);
+    report(d, Report::Success);
+    ++confirmed_new_;
     series_.updates[bin_of(t)]++;
     crash_rate_ += ci.crash_per_s;
     const std::uint64_t updated = count(Phase::Updated);
@@ -885,6 +1347,7 @@ class FleetModel final : public sim::EventHandler {
 
   void on_trial_crash(sim::Simulator& sim, std::uint32_t d, double t) {
     battery_to(d, t);
+    gate_.crashes += 1;
     series_.crashes[bin_of(t)] += 1;
     totals_.crashes += 1;
     start_boot(sim, d, t);  // a crash resets the device; the trial counter decides
@@ -896,15 +1359,36 @@ class FleetModel final : public sim::EventHandler {
   UpdateServer server_;
   std::uint32_t n_;
   sim::TargetId controller_;
+  sim::TargetId tick_;
+  sim::TargetId pause_;
   bool aggregate_;
   agent::PackedVersion to_version_ = 0;
+  agent::PackedVersion from_version_ = 0;
   std::vector<ClassInfo> classes_;
   std::vector<Device> devices_;
   std::vector<agent::BootRecord> boot_;
   std::array<std::uint64_t, kPhaseCount> phase_count_{};
   std::array<std::uint64_t, 3> version_count_{};
   std::size_t stage_ = 0;
-  double fraction_ = 0;
+  // Rollout controller
+  std::vector<std::uint32_t> order_;        // offer order (build_order)
+  std::vector<std::uint64_t> group_end_;    // per stage: end of its named groups in order_
+  std::uint64_t offered_count_ = 0;
+  RolloutState state_ = RolloutState::InProgress;
+  RolloutState paused_from_ = RolloutState::InProgress;
+  RolloutSummary rollout_;
+  GateInputs gate_;
+  double soak_end_s_ = 0;
+  bool awaiting_ = false;                   // soak over, the gate waits for reports
+  std::size_t acknowledged_stage_ = static_cast<std::size_t>(-1);  // breach overridden
+  std::size_t sprt_accepted_stage_ = static_cast<std::size_t>(-1);  // SPRT accepted the good rate
+  bool revert_active_ = false;
+  double tick_s_ = 600, last_tick_s_ = 0;
+  std::uint64_t health_draws_ = 0;
+  std::uint64_t confirmed_new_ = 0;         // devices confirmed on the new image
+  std::deque<std::pair<double, std::uint32_t>> timeouts_;  // (deadline, device), in time order
+  double ramp_rate_ = 0, ramp_allowance_ = 0;
+  std::uint64_t ramp_successes_ = 0;
   // Aggregate idle polls, in two populations so that devices joining a stage
   // take the poll phases of devices never offered, not of those that just
   // finished together.
@@ -925,15 +1409,16 @@ class FleetModel final : public sim::EventHandler {
 }  // namespace
 
 std::size_t bytes_per_device() {
-  // The hot record, the agent's boot record, and the kernel's per-target epoch.
-  return sizeof(Device) + sizeof(agent::BootRecord) + sizeof(std::uint16_t);
+  // The hot record, the agent's boot record, the kernel's per-target epoch,
+  // and the device's place in the rollout's offer order.
+  return sizeof(Device) + sizeof(agent::BootRecord) + sizeof(std::uint16_t) + sizeof(std::uint32_t);
 }
 
 RunReport run_scenario(const Scenario& scenario, const ReleaseArtifacts& artifacts, const RunOptions& options) {
   const std::uint64_t seed = options.seed.value_or(scenario.seed);
   const auto begin = std::chrono::steady_clock::now();
   const auto n = static_cast<std::uint32_t>(scenario.devices);
-  sim::Simulator sim(n + 1);
+  sim::Simulator sim(FleetModel::targets(n));
   FleetModel model(scenario, artifacts, seed);
   model.start(sim);
   sim::RunControl control;

@@ -21,8 +21,12 @@ Json totals_json(const Totals& t) {
   Json j;
   j["devices"] = t.devices;
   j["offered"] = t.offered;
+  j["exposed"] = t.exposed;
+  j["withdrawn"] = t.withdrawn;
   j["updated"] = t.updated;
   j["failed"] = t.failed;
+  j["gave_up"] = t.gave_up;
+  j["timed_out"] = t.timed_out;
   j["rolled_back"] = t.rolled_back;
   j["bricked"] = t.bricked;
   j["in_progress"] = t.in_progress;
@@ -53,12 +57,38 @@ Json totals_json(const Totals& t) {
   j["cdn_cost_usd"] = t.cdn_cost_usd;
   j["energy_j"] = t.energy_j;
   j["energy_mah"] = t.energy_mah;
+  j["reverted"] = t.reverted;
+  j["revert_refused"] = t.revert_refused;
   j["service_calls"] = t.service_calls;
   j["service_cost_usd"] = t.service_cost_usd;
   j["time_to_50pct_s"] = opt(t.time_to_50pct_s);
   j["time_to_90pct_s"] = opt(t.time_to_90pct_s);
   j["time_to_95pct_s"] = opt(t.time_to_95pct_s);
   j["time_to_99pct_s"] = opt(t.time_to_99pct_s);
+  return j;
+}
+
+Json rollout_json(const RolloutSummary& r) {
+  Json j;
+  j["state"] = r.state;
+  j["stages_opened"] = r.stages_opened;
+  j["stopped_at_s"] = opt(r.stopped_at_s);
+  Json events = Json::array();
+  for (const RolloutEvent& e : r.events) {
+    Json x;
+    x["t_s"] = e.t_s;
+    x["stage"] = e.stage;
+    x["kind"] = e.kind;
+    x["reason"] = e.reason;
+    x["offered"] = e.offered;
+    x["reports"] = e.reports;
+    x["failures"] = e.failures;
+    x["rollbacks"] = e.rollbacks;
+    x["crashes"] = e.crashes;
+    x["exposure_days"] = e.exposure_days;
+    events.push_back(std::move(x));
+  }
+  j["events"] = std::move(events);
   return j;
 }
 
@@ -82,6 +112,7 @@ Column col(const char* name, const std::vector<T>& v) {
 
 std::vector<Column> columns(const Series& s) {
   return {col("t_s", s.t_s),
+          col("offered", s.offered),
           col("on_old", s.on_old),
           col("on_new", s.on_new),
           col("on_none", s.on_none),
@@ -141,6 +172,7 @@ std::string report_json(const RunReport& r, bool with_timing) {
   rel["delta_from_images"] = r.release.delta_from_images;
   j["release"] = std::move(rel);
   j["totals"] = totals_json(r.totals);
+  j["rollout"] = rollout_json(r.rollout);
   Json series;
   series["bin_s"] = r.series.bin_s;
   for (const Column& c : columns(r.series)) series[c.name] = c.all();

@@ -39,6 +39,15 @@ struct ReleaseArtifacts {
   // which has no base for a delta, downloads. Equal to `verdicts` for a full release.
   std::vector<std::array<agent::Verdict, kVariantCount>> full_verdicts;
 
+  // The previous release (old image, its version and security counter) as a
+  // full image, verified for a device that confirmed the new release: what a
+  // gate's rollback offers. Downgrade where the anti-rollback counter forbids it.
+  std::uint64_t revert_bytes = 0;
+  std::vector<std::array<agent::Verdict, kVariantCount>> revert_verdicts;
+
+  agent::Verdict revert_verdict(std::size_t hardware, Variant v) const {
+    return revert_verdicts[hardware][static_cast<std::size_t>(v)];
+  }
   agent::Verdict verdict(std::size_t hardware, Variant v) const {
     return verdicts[hardware][static_cast<std::size_t>(v)];
   }

@@ -21,8 +21,13 @@ struct LinkTotals {
 struct Totals {
   std::uint64_t devices = 0;
   std::uint64_t offered = 0;           // devices whose stage opened
+  std::uint64_t exposed = 0;           // devices that booted the new image at least once
+  std::uint64_t withdrawn = 0;         // offered, not yet started when the rollout stopped
   std::uint64_t updated = 0;           // confirmed on the new version at the end
   std::uint64_t failed = 0;            // refused by the verifier (wrong hardware, downgrade, too large)
+                                       // or gave up after the rollout's max_attempts
+  std::uint64_t gave_up = 0;           // of which gave up after max_attempts failed attempts
+  std::uint64_t timed_out = 0;         // no report within the device timeout (counted failed by gates)
   std::uint64_t rolled_back = 0;       // the agent rolled back to the old image
   std::uint64_t bricked = 0;           // nothing bootable: a service call each
   std::uint64_t in_progress = 0;       // still mid-update at the horizon
@@ -46,6 +51,8 @@ struct Totals {
   double cdn_cost_usd = 0;
   double energy_j = 0;                 // update-related energy, all devices
   double energy_mah = 0;               // of which battery devices, in mAh at their voltage
+  std::uint64_t reverted = 0;          // reinstalled the previous release after a gate's rollback
+  std::uint64_t revert_refused = 0;    // the agent refused the previous release (anti-rollback counter)
   std::uint64_t service_calls = 0;
   double service_cost_usd = 0;
   std::optional<double> time_to_50pct_s, time_to_90pct_s, time_to_95pct_s, time_to_99pct_s;
@@ -56,6 +63,7 @@ struct Totals {
 struct Series {
   double bin_s = 0;
   std::vector<double> t_s;  // bin start
+  std::vector<std::uint64_t> offered;  // devices offered the release at bin end
   std::vector<std::uint64_t> on_old, on_new, on_none;  // running version at bin end (none: bricked/recovery)
   std::vector<std::uint64_t> idle, waiting, downloading, installing, rebooting, updated, rolled_back, bricked,
       refused, battery_blocked;  // state at bin end
@@ -63,6 +71,25 @@ struct Series {
   std::vector<double> requests_per_s, bytes_per_s;
   std::vector<std::uint64_t> failures, rollbacks, bricks, battery_deferrals, updates;  // events in the bin
   std::vector<double> crashes;  // crashes of the new image in the bin (see Totals::crashes)
+};
+
+// One decision of the rollout controller.
+struct RolloutEvent {
+  double t_s = 0;
+  std::size_t stage = 0;               // index of the stage concerned
+  std::string kind;                    // stage_open, gate_pass, pause, resume, abort, rollback, ramp
+  std::string reason;                  // for a stop: the limit that fired and the evidence
+  std::uint64_t offered = 0;           // devices offered at that moment
+  std::uint64_t reports = 0;           // gate inputs at that moment
+  std::uint64_t failures = 0, rollbacks = 0;
+  double crashes = 0, exposure_days = 0;
+};
+
+struct RolloutSummary {
+  std::string state = "in_progress";   // completed, paused, aborted, rolled_back, in_progress
+  std::size_t stages_opened = 0;
+  std::optional<double> stopped_at_s;  // first pause, abort or rollback
+  std::vector<RolloutEvent> events;
 };
 
 struct RunInfo {
@@ -86,6 +113,7 @@ struct RunReport {
   std::string scenario;
   ReleaseInfo release;
   Totals totals;
+  RolloutSummary rollout;
   Series series;
   RunInfo run;
 };

@@ -89,12 +89,17 @@ struct DeviceClass {
   std::optional<Battery> battery;      // present iff power == Battery
   Partitioning partitioning = Partitioning::AB;
   double power_loss_per_hour = 0;      // mains outages / unplugging hazard
+  std::optional<std::size_t> group;    // index into Scenario::groups (named canary group)
 };
 
 // What the new release does on each hardware variant.
 struct ReleaseBehaviour {
   double boot_failure_probability = 0; // each trial boot of the new image fails
   double crash_per_day = 0;            // crash rate after a successful boot (health reports)
+  // Share of this hardware's devices on which the new image never boots (a
+  // persistent fault, e.g. one flash or sensor variant): every trial boot of
+  // such a device fails, so the agent rolls it back after its trial limit.
+  double failing_device_share = 0;
 };
 
 struct Release {
@@ -127,14 +132,92 @@ struct Server {
   double usd_per_gb = 0.09;            // origin egress (AWS S3/EC2 first 10 TB)
 };
 
+// How a gate decides that a rate is too high.
+enum class GateMode : std::uint8_t {
+  Threshold,  // observed rate above the limit (after min_reports)
+  Bayes,      // posterior P(true rate > limit) above `confidence` (Beta-binomial; Gamma-Poisson for crashes)
+  Sprt,       // Wald's sequential probability ratio test of limit x sprt_good_ratio against limit
+};
+enum class GateAction : std::uint8_t { Continue, Pause, Abort, Rollback };
+
+// A stage's gate. Every limit is optional; a gate with none passes always.
+// Rates are over the devices that reported (success, rollback, failure or
+// timeout) since the rollout started; crash rate is crashes per device-day of
+// the new image in service; deferral rate is battery deferrals per update
+// check-in.
+struct Gate {
+  std::optional<double> max_failure_rate, max_rollback_rate, max_crash_rate_per_day, max_deferral_rate;
+  std::optional<std::uint64_t> max_failures, max_rollbacks;  // absolute counts
+  std::uint64_t min_reports = 0;       // judge rates only with at least this many reports
+  double min_exposure_days = 0;        // judge the crash rate only after this many device-days in service
+  GateMode mode = GateMode::Threshold;
+  double confidence = 0.95;            // Bayes: breach when P(rate > limit) exceeds this
+  double prior_a = 1, prior_b = 1;     // Bayes: Beta prior (Gamma shape/rate in device-days for crashes)
+  double sprt_alpha = 0.05;            // SPRT: false-alarm probability at the good rate
+  double sprt_beta = 0.05;             // SPRT: miss probability at the limit
+  double sprt_good_ratio = 0.5;        // SPRT: the good rate, as a share of the limit
+  GateAction on_breach = GateAction::Abort;
+  bool empty() const {
+    return !max_failure_rate && !max_rollback_rate && !max_crash_rate_per_day && !max_deferral_rate &&
+           !max_failures && !max_rollbacks;
+  }
+};
+
 struct Stage {
   double fraction = 0;                 // cumulative share of the fleet offered the release
-  double soak_s = 0;                   // time at this stage before the next opens
+  double soak_s = 0;                   // time at this stage before the gate decides
+  std::vector<std::size_t> groups;     // named-group stage: offer these groups (fraction then unused)
+  Gate gate;
+};
+
+enum class CanarySelection : std::uint8_t {
+  Random,      // a uniformly random order of the fleet
+  Stratified,  // every (hardware, region) stratum gets the stage's share, rounded
+};
+
+// AWS IoT Jobs style exponential rate ramp, an alternative to stages.
+struct RateRamp {
+  double base_per_minute = 0;
+  double increment_factor = 2;
+  std::uint64_t increase_every_successes = 0;  // raise the rate after this many more successes
+  double max_per_minute = 0;                   // 0: no cap
+};
+
+struct MaintenanceWindow {
+  double utc_offset_h = 0;             // region's local time = UTC + offset
+  double from_h = 0, to_h = 24;        // local hours [from, to); from > to wraps past midnight
+};
+
+struct PauseDecision {
+  double after_s = 0;                  // a scripted operator decision this long after a pause
+  GateAction action = GateAction::Continue;  // Continue = resume
 };
 
 struct Rollout {
   std::vector<Stage> stages;           // fractions strictly increasing, last = 1
   double start_s = 0;
+  CanarySelection selection = CanarySelection::Random;
+  std::optional<RateRamp> ramp;        // instead of stages (then one stage at 100 % carries the gate)
+  double evaluate_every_s = 600;       // how often gates are evaluated between soak ends
+  double device_timeout_s = 0;         // no report this long after starting: counted failed (0: never)
+  std::uint32_t max_attempts = 0;      // consecutive failed attempts before a device gives up (0: never)
+  std::vector<std::optional<MaintenanceWindow>> windows;  // per region index
+  std::optional<PauseDecision> on_pause;
+};
+
+// A policy expectation checked by `otasim check`.
+enum class Comparison : std::uint8_t { Less, LessEqual, Greater, GreaterEqual, Equal };
+struct Expectation {
+  std::string metric;                  // a name from models/report/metrics.hpp
+  Comparison op = Comparison::LessEqual;
+  double value = 0;
+  double share = 1;                    // of replications that must satisfy it
+  std::string description;
+};
+
+struct Check {
+  std::uint32_t replications = 20;     // default for `otasim check`
+  std::vector<Expectation> expect;
 };
 
 struct Prices {
@@ -156,6 +239,7 @@ struct Scenario {
   std::vector<Hardware> hardware;
   std::vector<LinkProfile> links;
   std::vector<std::string> regions;
+  std::vector<std::string> groups;     // named canary groups (DeviceClass::group)
   std::vector<DeviceClass> classes;
   Release release;
   Polling polling;
@@ -163,6 +247,7 @@ struct Scenario {
   Rollout rollout;
   Prices prices;
   Health health;
+  Check check;
 };
 
 }  // namespace ota::models

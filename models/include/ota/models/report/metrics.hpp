@@ -1,0 +1,29 @@
+// metrics.hpp — named numbers of a run report, for `otasim check`
+// expectations, `otasim sweep` columns and replication summaries.
+//
+// Every metric is a double. Counts are the report's totals; shares are counts
+// over the fleet size; times are hours, +infinity when never reached; flags are
+// 0 or 1. The list is fixed and documented in scenarios/README.md.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ota/models/report/report.hpp"
+
+namespace ota::models {
+
+struct MetricInfo {
+  std::string name;
+  std::string description;
+};
+
+// All metric names in a fixed order, with a one-line description each.
+const std::vector<MetricInfo>& metrics();
+
+// The metric's value in `report`, or nullopt when `name` is not a metric.
+std::optional<double> metric_value(const RunReport& report, std::string_view name);
+
+}  // namespace ota::models
