@@ -22,6 +22,7 @@
 #include <boost/random/poisson_distribution.hpp>
 #include <chrono>
 #include <deque>
+#include <unordered_map>
 #include <utility>
 #include <cmath>
 #include <limits>
@@ -58,6 +59,8 @@ enum Kind : sim::EventKind {
   kSoakEnd,        // a stage's soak ended: its gate decides
   kTick,           // periodic gate evaluation, timeouts, the rate ramp
   kPauseDecision,  // the scripted operator decision after a pause
+  kEdgeFill,       // a CDN edge finished fetching an artifact from the origin
+  kP2pFallback,    // a device waited too long for a peer: fetch from the origin
 };
 
 enum class Phase : std::uint8_t {
@@ -100,7 +103,7 @@ struct Device {
   std::uint8_t flags = 0;
   agent::BootActionKind boot_action = agent::BootActionKind::BootNormal;
   std::uint8_t flags2 = 0;
-  std::uint8_t pad = 0;
+  std::uint8_t flags3 = 0;
 };
 static_assert(sizeof(Device) == 32, "keep the per-device record at 32 bytes");
 
@@ -114,6 +117,11 @@ constexpr std::uint8_t kReported = 0x02;     // its outcome reached the gates (o
 constexpr std::uint8_t kExposed = 0x04;      // booted the new image at least once
 constexpr std::uint8_t kRevert = 0x08;       // installing the previous release (a gate's rollback)
 constexpr std::uint8_t kRevertDone = 0x10;   // the rollback is over for this device (done, refused or given up)
+constexpr std::uint8_t kLearned = 0x20;      // checked in for the offered release at least once
+constexpr std::uint8_t kFromServer = 0x40;   // P2P class fetching from the origin (a seed, or after fallback)
+constexpr std::uint8_t kPushed = 0x80;       // the broker's notification reached it
+// flags3
+constexpr std::uint8_t kSeeder = 0x01;       // holds the verified image and serves its neighbours
 
 // What a device class needs on the hot path, precomputed.
 struct ClassInfo {
@@ -133,6 +141,10 @@ struct ClassInfo {
   double crash_per_s = 0;
   double failing_share = 0;  // devices on which the new image never boots
   std::size_t region = 0;
+  Notify notify = Notify::Poll;
+  Source source = Source::Origin;
+  std::uint32_t first_device = 0;        // the class's devices are first_device, first_device + 1, ...
+  std::uint32_t first_neighbourhood = 0; // P2P: index of its first neighbourhood
   std::uint32_t sector_bytes = 4096;
 };
 
@@ -173,7 +185,7 @@ class FleetModel final : public sim::EventHandler {
  public:
   FleetModel(const Scenario& s, const ReleaseArtifacts& a, std::uint64_t seed)
       : s_(s), art_(a), seed_(seed), server_(s.server),
-        n_(static_cast<std::uint32_t>(s.devices)), controller_(n_), tick_(n_ + 1), pause_(n_ + 2),
+        n_(static_cast<std::uint32_t>(s.devices)), controller_(n_), tick_(n_ + 1), pause_(n_ + 2), edge_base_(n_ + 3),
         aggregate_(s.polling.idle_polls == IdlePollMode::Aggregate && !s.polling.synchronized_start),
         never_offered_(s.polling.interval_s, s.polling.jitter),
         finished_(s.polling.interval_s, s.polling.jitter) {
@@ -207,22 +219,27 @@ class FleetModel final : public sim::EventHandler {
     build_order();
   }
 
-  // Targets the kernel needs: one per device plus the controller's three.
-  static std::uint32_t targets(std::uint64_t devices) { return static_cast<std::uint32_t>(devices) + 3; }
+  // Targets the kernel needs: one per device, the controller's three, and
+  // one per (CDN edge, artifact) for cache fills.
+  static std::uint32_t targets(const Scenario& s) {
+    return static_cast<std::uint32_t>(s.devices) + 3 + static_cast<std::uint32_t>(s.regions.size()) * 3;
+  }
 
   void start(sim::Simulator& sim) {
+    // First, so that a device polling at the very instant the rollout starts
+    // (a synchronized fleet) already finds the release offered.
+    sim.schedule_at(at(s_.rollout.start_s), controller_, kStageOpen);
     if (!aggregate_) {
       // One event per poll for every device from the start.
       for (std::uint32_t d = 0; d < n_; ++d) {
         double first = 0;
         if (!s_.polling.synchronized_start) first = static_stream(d, 3).uniform() * s_.polling.interval_s;
-        sim.schedule_at(at(first), d, kPoll);
+        schedule_poll(sim, d, first);
       }
     } else {
       // The same first polls, in expectation: uniform over one interval.
       never_offered_.add_uniform(0.0, s_.polling.interval_s, static_cast<double>(n_));
     }
-    sim.schedule_at(at(s_.rollout.start_s), controller_, kStageOpen);
     tick_s_ = s_.rollout.ramp ? std::min(60.0, s_.rollout.evaluate_every_s) : s_.rollout.evaluate_every_s;
     last_tick_s_ = s_.rollout.start_s;
     sim.schedule_at(at(s_.rollout.start_s + tick_s_), tick_, kTick);
@@ -237,6 +254,7 @@ class FleetModel final : public sim::EventHandler {
         case kSoakEnd: on_soak_end(sim, t); break;
         case kTick: on_tick(sim, t); break;
         case kPauseDecision: on_pause_decision(sim, t); break;
+        case kEdgeFill: on_edge_fill(sim, e.target - edge_base_, t); break;
         default: break;
       }
       return;
@@ -254,7 +272,9 @@ class FleetModel final : public sim::EventHandler {
       case kStageOpen:
       case kSoakEnd:
       case kTick:
-      case kPauseDecision: break;
+      case kPauseDecision:
+      case kEdgeFill: break;
+      case kP2pFallback: on_p2p_fallback(sim, d, t); break;
     }
   }
 
@@ -284,6 +304,11 @@ class FleetModel final : public sim::EventHandler {
       if (used[l]) totals_.by_link.push_back({s_.links[l].name, link_bytes_[l], link_cost_[l]});
     totals_.service_cost_usd = static_cast<double>(totals_.bricked) * s_.prices.service_call_usd;
     totals_.server_requests = event_requests_ + static_cast<std::uint64_t>(std::llround(idle_requests_));
+    if (aggregate_) totals_.peak_requests_per_s = std::max(totals_.peak_requests_per_s, peak_idle_rate_);
+    if (totals_.learned_by_push > 0)
+      totals_.push_delay_mean_s = push_delay_s_ / static_cast<double>(totals_.learned_by_push);
+    if (totals_.learned_by_poll > 0)
+      totals_.poll_delay_mean_s = poll_delay_s_ / static_cast<double>(totals_.learned_by_poll);
     r.totals = totals_;
     rollout_.state = to_string(state_);
     r.rollout = std::move(rollout_);
@@ -324,6 +349,8 @@ class FleetModel final : public sim::EventHandler {
       ci.boot_s = hw.boot_s;
       ci.sector_bytes = hw.flash.sector_bytes;
       ci.region = c.region;
+      ci.notify = c.notify;
+      ci.source = c.source;
       if (c.hardware < s_.release.behaviour.size()) {
         ci.boot_failure = s_.release.behaviour[c.hardware].boot_failure_probability;
         ci.crash_per_s = s_.release.behaviour[c.hardware].crash_per_day / 86400.0;
@@ -331,6 +358,254 @@ class FleetModel final : public sim::EventHandler {
       }
       classes_.push_back(ci);
     }
+    // Device index ranges per class, P2P neighbourhoods, CDN edges, push reach.
+    std::uint32_t first = 0, neighbourhoods = 0;
+    std::uint64_t push_devices = 0;
+    for (std::size_t c = 0; c < s_.classes.size(); ++c) {
+      ClassInfo& ci = classes_[c];
+      const auto count = static_cast<std::uint32_t>(s_.classes[c].devices);
+      ci.first_device = first;
+      first += count;
+      if (ci.source == Source::P2p) {
+        const std::uint32_t k = s_.delivery.p2p->neighbourhood_size;
+        ci.first_neighbourhood = neighbourhoods;
+        neighbourhoods += (count + k - 1) / k;
+      }
+      if (ci.notify == Notify::Push) push_devices += count;
+    }
+    neighbourhoods_.resize(neighbourhoods);
+    if (s_.delivery.p2p && s_.delivery.p2p->malicious_share > 0) {
+      for (std::size_t c = 0; c < s_.classes.size(); ++c) {
+        const ClassInfo& ci = classes_[c];
+        if (ci.source != Source::P2p) continue;
+        for (std::uint32_t d = ci.first_device; d < ci.first_device + s_.classes[c].devices; ++d)
+          if (static_stream(d, 5).uniform() < s_.delivery.p2p->malicious_share) {
+            // (devices_ is not filled yet: the neighbourhood from the class.)
+            neighbourhoods_[ci.first_neighbourhood + (d - ci.first_device) / s_.delivery.p2p->neighbourhood_size]
+                .malicious.push_back(d);
+            ++totals_.p2p_malicious_peers;
+          }
+      }
+    }
+    if (s_.delivery.cdn) {
+      for (const auto& edge : s_.delivery.cdn->edges) {
+        Server limits;
+        if (edge) {
+          limits.bandwidth_bps = edge->bandwidth_bps;
+          limits.max_concurrent_downloads = edge->max_concurrent_downloads;
+          limits.usd_per_gb = edge->usd_per_gb;
+        }
+        edges_.emplace_back(limits);
+      }
+    }
+    push_share_ = s_.delivery.push.connected_share;
+    if (s_.delivery.push.max_connections > 0 && push_devices > 0)
+      push_share_ *= std::min(1.0, static_cast<double>(s_.delivery.push.max_connections) / static_cast<double>(push_devices));
+  }
+
+  // ------------------------------------------------------------ delivery
+
+  struct Neighbourhood {
+    std::vector<std::uint32_t> free_slots;  // one entry per upload a seeder can take on now
+    std::vector<std::uint32_t> waiting;     // devices waiting for a peer, in arrival order
+    std::vector<std::uint32_t> malicious;   // hostile peers not yet caught
+    bool seeding = false;                   // a device fetches the image from the origin for it
+  };
+  struct Edge {
+    explicit Edge(const Server& limits) : server(limits) {}
+    UpdateServer server;
+    std::array<bool, 3> cached{}, filling{};
+    std::array<double, 3> filled_t{};
+    std::array<std::vector<std::uint32_t>, 3> waiting;
+  };
+  static constexpr std::uint32_t kMaliciousBit = 0x80000000u;
+
+  Neighbourhood& neighbourhood(std::uint32_t d) {
+    const ClassInfo& ci = classes_[devices_[d].cls];
+    return neighbourhoods_[ci.first_neighbourhood + (d - ci.first_device) / s_.delivery.p2p->neighbourhood_size];
+  }
+  // Which artifact d downloads: 0 the release as offered, 1 the full image
+  // (recovery), 2 the previous release (rollback). 0 and 1 are the same bytes
+  // for a full release.
+  std::size_t artifact_kind(std::uint32_t d) const {
+    if (reverting(d)) return 2;
+    if ((devices_[d].flags & kRecovery) && art_.payload_bytes != art_.image_bytes) return 1;
+    return 0;
+  }
+  std::uint64_t artifact_bytes(std::size_t kind) const {
+    return kind == 2 ? art_.revert_bytes : kind == 1 ? art_.image_bytes : art_.payload_bytes;
+  }
+  // P2P applies to the release as offered; recovery and rollback use the origin.
+  bool uses_peers(std::uint32_t d) const {
+    const Device& dev = devices_[d];
+    return classes_[dev.cls].source == Source::P2p && !(dev.flags2 & (kFromServer | kRevert)) &&
+           !(dev.flags & kRecovery);
+  }
+  UpdateServer& server_of(std::uint32_t d) {
+    const ClassInfo& ci = classes_[devices_[d].cls];
+    return ci.source == Source::Cdn ? edges_[ci.region].server : server_;
+  }
+  double peer_bps(std::uint32_t d) const {
+    const P2p& p = *s_.delivery.p2p;
+    RandomStream st = static_stream(d, 6);
+    return p.link_bps * std::exp(st.normal(0.0, p.sigma));
+  }
+
+  // A device that may download now: from its source.
+  void request_download(sim::Simulator& sim, std::uint32_t d, double t) {
+    const ClassInfo& ci = classes_[devices_[d].cls];
+    if (uses_peers(d)) return p2p_request(sim, d, t);
+    if (ci.source == Source::Cdn) return cdn_request(sim, d, t);
+    server_request(sim, d, t, server_);
+  }
+
+  void server_request(sim::Simulator& sim, std::uint32_t d, double t, UpdateServer& srv) {
+    const UpdateServer::Grant grant = srv.request_download(d, link_bps(d));
+    switch (grant.slot) {
+      case UpdateServer::Slot::Refused:
+        ++totals_.refused_requests;
+        fail_and_retry(sim, d, t);
+        return;
+      case UpdateServer::Slot::Queued:
+        set_phase(d, Phase::Waiting);
+        observe_server(t);
+        return;
+      case UpdateServer::Slot::Start:
+        start_download(sim, d, t, grant.rate_bps);
+        return;
+    }
+  }
+
+  // CDN: the region's edge serves what it has cached; the first request for
+  // an artifact (or the first after its TTL) makes the edge fetch it from the
+  // origin, and requests wait for that fill.
+  void cdn_request(sim::Simulator& sim, std::uint32_t d, double t) {
+    const ClassInfo& ci = classes_[devices_[d].cls];
+    Edge& e = edges_[ci.region];
+    const std::size_t k = artifact_kind(d);
+    const double ttl = s_.delivery.cdn->cache_ttl_s;
+    const bool fresh = e.cached[k] && (ttl <= 0 || t < e.filled_t[k] + ttl);
+    if (!fresh) {
+      if (!e.filling[k]) {
+        e.filling[k] = true;
+        const double fill_s = static_cast<double>(artifact_bytes(k)) * 8.0 / s_.delivery.cdn->origin_fill_bps;
+        sim.schedule_at(at(t + fill_s), edge_base_ + static_cast<std::uint32_t>(ci.region * 3 + k), kEdgeFill);
+      }
+      e.waiting[k].push_back(d);
+      set_phase(d, Phase::Waiting);
+      return;
+    }
+    server_request(sim, d, t, e.server);
+  }
+
+  void on_edge_fill(sim::Simulator& sim, std::uint32_t index, double t) {
+    const std::size_t region = index / 3, k = index % 3;
+    Edge& e = edges_[region];
+    e.filling[k] = false;
+    e.cached[k] = true;
+    e.filled_t[k] = t;
+    const std::uint64_t bytes = artifact_bytes(k);
+    ++totals_.cdn_fills;
+    totals_.origin_bytes += bytes;
+    totals_.server_egress_cost_usd += static_cast<double>(bytes) * s_.server.usd_per_gb / 1e9;
+    std::vector<std::uint32_t> waiting = std::move(e.waiting[k]);
+    e.waiting[k].clear();
+    for (const std::uint32_t w : waiting) server_request(sim, w, t, e.server);
+  }
+
+  // P2P: a free honest peer or a hostile one (which the device cannot tell
+  // apart before verifying), else the neighbourhood's first requester fetches
+  // from the origin as its seed, else wait for a peer (at most fallback_s).
+  void p2p_request(sim::Simulator& sim, std::uint32_t d, double t) {
+    Neighbourhood& nb = neighbourhood(d);
+    if (serve_from_peer(sim, d, t, nb)) return;
+    if (!nb.seeding) {
+      nb.seeding = true;
+      ++totals_.p2p_seeds;
+      devices_[d].flags2 |= kFromServer;
+      server_request(sim, d, t, server_);
+      return;
+    }
+    nb.waiting.push_back(d);
+    set_phase(d, Phase::Waiting);
+    sim.schedule_cancellable_at(at(t + s_.delivery.p2p->fallback_s), d, kP2pFallback);
+  }
+
+  bool serve_from_peer(sim::Simulator& sim, std::uint32_t d, double t, Neighbourhood& nb) {
+    const std::size_t honest = nb.free_slots.size(), candidates = honest + nb.malicious.size();
+    if (candidates == 0) return false;
+    RandomStream r = stream(d);
+    const auto u = static_cast<std::size_t>(r.uniform_int(candidates));
+    keep(d, r);
+    std::uint32_t peer = 0;
+    if (u < honest) {
+      peer = nb.free_slots[u];
+      if (peer == d) return false;
+      nb.free_slots[u] = nb.free_slots.back();
+      nb.free_slots.pop_back();
+    } else {
+      peer = nb.malicious[u - honest];
+      if (peer == d) return false;
+      peer |= kMaliciousBit;
+    }
+    peer_of_[d] = peer;
+    start_download(sim, d, t, peer_bps(d));
+    return true;
+  }
+
+  // A peer's upload ended: its slot serves the next waiting neighbour.
+  void release_peer(sim::Simulator& sim, std::uint32_t d, std::uint32_t peer, double t) {
+    if (peer & kMaliciousBit) return;
+    const double bytes = static_cast<double>(devices_[d].pending_bytes);
+    spend(peer, s_.delivery.p2p->tx_watts * bytes * 8.0 / peer_bps(d));
+    Neighbourhood& nb = neighbourhood(d);
+    nb.free_slots.push_back(peer);
+    serve_waiting(sim, nb, t);
+  }
+
+  void serve_waiting(sim::Simulator& sim, Neighbourhood& nb, double t) {
+    std::size_t served = 0;
+    while (served < nb.waiting.size() && !(nb.free_slots.empty() && nb.malicious.empty())) {
+      const std::uint32_t w = nb.waiting[served];
+      if (!serve_from_peer(sim, w, t, nb)) break;
+      sim.cancel_target(w);  // its fallback timer
+      ++served;
+    }
+    nb.waiting.erase(nb.waiting.begin(), nb.waiting.begin() + static_cast<std::ptrdiff_t>(served));
+  }
+
+  // Waited too long for a peer: the origin.
+  void on_p2p_fallback(sim::Simulator& sim, std::uint32_t d, double t) {
+    Neighbourhood& nb = neighbourhood(d);
+    const auto it = std::find(nb.waiting.begin(), nb.waiting.end(), d);
+    if (it == nb.waiting.end()) return;
+    nb.waiting.erase(it);
+    ++totals_.p2p_fallbacks;
+    devices_[d].flags2 |= kFromServer;
+    server_request(sim, d, t, server_);
+  }
+
+  // A P2P device verified the release: it serves its neighbours from now on.
+  void become_seeder(sim::Simulator& sim, std::uint32_t d, double t) {
+    Device& dev = devices_[d];
+    dev.flags2 &= static_cast<std::uint8_t>(~kFromServer);
+    if (classes_[dev.cls].source != Source::P2p || (dev.flags3 & kSeeder) || reverting(d) ||
+        (dev.flags & kRecovery))
+      return;
+    dev.flags3 |= kSeeder;
+    Neighbourhood& nb = neighbourhood(d);
+    for (std::uint32_t i = 0; i < s_.delivery.p2p->uploads_per_peer; ++i) nb.free_slots.push_back(d);
+    serve_waiting(sim, nb, t);
+  }
+
+  // Push: the broker notifies a newly offered device if it is connected (and
+  // awake); it checks in at once. Others learn at their next poll.
+  std::optional<double> push_time(std::uint32_t d, double t) {
+    const ClassInfo& ci = classes_[devices_[d].cls];
+    if (ci.notify != Notify::Push || ci.link->wake_interval_s > 0) return std::nullopt;
+    if (!(static_stream(d, 7).uniform() < push_share_)) return std::nullopt;
+    broker_t_ = std::max(broker_t_, t) + 1.0 / s_.delivery.push.fanout_per_s;
+    return broker_t_ + s_.delivery.push.latency_s;
   }
 
   void init_series() {
@@ -399,6 +674,18 @@ class FleetModel final : public sim::EventHandler {
 
   double idle_rate() const { return never_offered_.rate_now() + finished_.rate_now(); }
 
+  // Peak requests per second: requests that are events, counted per whole
+  // second, plus the aggregate idle polls' rate at that time.
+  void note_request(double t) {
+    const double second = std::floor(t);
+    if (second != request_second_) {
+      request_second_ = second;
+      requests_this_second_ = aggregate_ ? idle_rate() : 0.0;
+    }
+    requests_this_second_ += 1;
+    totals_.peak_requests_per_s = std::max(totals_.peak_requests_per_s, requests_this_second_);
+  }
+
   std::size_t bin_of(double t) const {
     const auto i = static_cast<std::size_t>(std::max(0.0, t) / s_.bin_s);
     return std::min(i, series_.t_s.empty() ? 0 : series_.t_s.size() - 1);
@@ -430,6 +717,7 @@ class FleetModel final : public sim::EventHandler {
       };
       never_offered_.advance(t, count_polls);
       finished_.advance(t, count_polls);
+      peak_idle_rate_ = std::max(peak_idle_rate_, idle_rate());
     }
     // Crashes of confirmed images, in expectation: the health signal that
     // rollout gates read.
@@ -516,7 +804,12 @@ class FleetModel final : public sim::EventHandler {
     keep(d, r);
     return v;
   }
-  void schedule_poll(sim::Simulator& sim, std::uint32_t d, double t) { sim.schedule_at(at(t), d, kPoll); }
+  // In events mode a push notification replaces the pending poll, so polls
+  // are cancellable there; aggregate mode keeps the cheaper plain events.
+  void schedule_poll(sim::Simulator& sim, std::uint32_t d, double t) {
+    if (aggregate_) sim.schedule_at(at(t), d, kPoll);
+    else sim.schedule_cancellable_at(at(t), d, kPoll);
+  }
   void fail_and_retry(sim::Simulator& sim, std::uint32_t d, double t) {
     series_.failures[bin_of(t)]++;
     Device& dev = devices_[d];
@@ -588,12 +881,25 @@ class FleetModel final : public sim::EventHandler {
   void account_bytes(std::uint32_t d, std::uint64_t bytes, double t) {
     const ClassInfo& ci = classes_[devices_[d].cls];
     totals_.data_bytes += bytes;
+    const double gb = static_cast<double>(bytes) / 1e9;
+    if (peer_of_.count(d)) {
+      // Neighbour to neighbour over the mesh or LAN: no metered link, no egress.
+      totals_.peer_bytes += bytes;
+      series_.bytes_per_s[bin_of(t)] += static_cast<double>(bytes) / s_.bin_s;
+      return;
+    }
     if (ci.link->metered) totals_.metered_bytes += bytes;
     const double cost = static_cast<double>(bytes) * ci.usd_per_byte;
     totals_.data_cost_usd += cost;
     link_bytes_[ci.link_index] += bytes;
     link_cost_[ci.link_index] += cost;
-    totals_.server_egress_cost_usd += static_cast<double>(bytes) * s_.server.usd_per_gb / 1e9;
+    if (ci.source == Source::Cdn) {
+      totals_.edge_bytes += bytes;
+      totals_.cdn_cost_usd += gb * s_.delivery.cdn->edges[ci.region]->usd_per_gb;
+    } else {
+      totals_.origin_bytes += bytes;
+      totals_.server_egress_cost_usd += gb * s_.server.usd_per_gb;
+    }
     series_.bytes_per_s[bin_of(t)] += static_cast<double>(bytes) / s_.bin_s;
   }
   std::uint32_t persisted(std::uint32_t d, std::uint64_t bytes) const {
@@ -690,12 +996,24 @@ class FleetModel final : public sim::EventHandler {
   void offer_until(sim::Simulator& sim, std::uint64_t target, double t) {
     target = std::min<std::uint64_t>(target, order_.size());
     std::vector<std::uint32_t> joining;
+    std::vector<double> pushed;  // per joining device: its push check-in time, or -1
     while (offered_count_ < target) {
       const std::uint32_t d = order_[offered_count_++];
       Device& dev = devices_[d];
       dev.flags |= kOffered;
       ++totals_.offered;
-      if (aggregate_ && dev.phase == Phase::Idle && !(dev.flags & kActive)) joining.push_back(d);
+      // Until its first check-in for the release, an offered device has no
+      // transfer, so pending_bytes holds its offer time (whole seconds).
+      dev.pending_bytes = static_cast<std::uint32_t>(t);
+      const std::optional<double> push = push_time(d, t);
+      if (push) dev.flags2 |= kPushed;
+      if (aggregate_ && dev.phase == Phase::Idle && !(dev.flags & kActive)) {
+        joining.push_back(d);
+        pushed.push_back(push.value_or(-1));
+      } else if (push && !aggregate_ && dev.phase == Phase::Idle) {
+        sim.cancel_target(d);  // its regular poll: the notification replaces it
+        schedule_poll(sim, d, *push);
+      }
     }
     if (joining.empty()) return;
     // They leave the idle-poll calendar: each one's next poll is drawn from it.
@@ -704,7 +1022,7 @@ class FleetModel final : public sim::EventHandler {
     controller_draws_ = r.counter();
     for (std::size_t i = 0; i < joining.size(); ++i) {
       devices_[joining[i]].flags |= kActive;
-      schedule_poll(sim, joining[i], std::max(t, first[i]));
+      schedule_poll(sim, joining[i], pushed[i] >= 0 ? pushed[i] : std::max(t, first[i]));
     }
   }
 
@@ -943,6 +1261,7 @@ class FleetModel final : public sim::EventHandler {
     const ClassInfo& ci = classes_[dev.cls];
     ++event_requests_;
     series_.requests_per_s[bin_of(t)] += 1.0 / s_.bin_s;
+    note_request(t);
     const bool revert_offer = needs_revert(d);
     const bool wants_update = ((dev.flags & kOffered) && !is_terminal(dev.phase)) || revert_offer;
     // Outside its region's maintenance window the server offers nothing.
@@ -961,6 +1280,18 @@ class FleetModel final : public sim::EventHandler {
         schedule_poll(sim, d, t + next_interval(d));
       }
       return;
+    }
+    if (!revert_offer && !reverting(d) && !(dev.flags2 & kLearned)) {
+      // The first check-in for the release: how the device learned of it.
+      dev.flags2 |= kLearned;
+      const double delay = std::max(0.0, t - static_cast<double>(dev.pending_bytes));
+      if (dev.flags2 & kPushed) {
+        ++totals_.learned_by_push;
+        push_delay_s_ += delay;
+      } else {
+        ++totals_.learned_by_poll;
+        poll_delay_s_ += delay;
+      }
     }
     if (revert_offer) {
       // The previous release's manifest, checked by the agent's verifier
@@ -1018,20 +1349,7 @@ class FleetModel final : public sim::EventHandler {
       }
       return;
     }
-    const UpdateServer::Grant grant = server_.request_download(d, link_bps(d));
-    switch (grant.slot) {
-      case UpdateServer::Slot::Refused:
-        ++totals_.refused_requests;
-        fail_and_retry(sim, d, t);
-        return;
-      case UpdateServer::Slot::Queued:
-        set_phase(d, Phase::Waiting);
-        observe_server(t);
-        return;
-      case UpdateServer::Slot::Start:
-        start_download(sim, d, t, grant.rate_bps);
-        return;
-    }
+    request_download(sim, d, t);
   }
 
   // The reference text's rule: start only with the energy the update needs,
@@ -1071,10 +1389,12 @@ class FleetModel final : public sim::EventHandler {
     set_phase(d, Phase::Downloading);
     const std::uint64_t total = payload_of(d);
     const std::uint64_t remaining = total - std::min<std::uint64_t>(dev.progress, total);
-    const double latency = ci.link->latency_s;
+    const bool peer = peer_of_.count(d) != 0;  // from a neighbour over the mesh/LAN
+    const double latency = peer ? 0.0 : ci.link->latency_s;
+    const double rx_watts = peer ? s_.delivery.p2p->rx_watts : ci.link->rx_watts;
     double duration = latency + static_cast<double>(remaining) * 8.0 / rate;
     double flash_s = 0;
-    double watts = ci.link->rx_watts;
+    double watts = rx_watts;
     if (ci.partitioning == Partitioning::AB && !(dev.flags & kRecovery)) {
       // Writing overlaps the download; the slower of the two sets the pace.
       flash_s = ci.flash_s * static_cast<double>(remaining) / static_cast<double>(total);
@@ -1083,7 +1403,7 @@ class FleetModel final : public sim::EventHandler {
     }
     RandomStream r = stream(d);
     Interruption stop{duration, kTransferEnd};
-    if (ci.link->drop_per_mb > 0) {
+    if (ci.link->drop_per_mb > 0 && !peer) {
       const double drop_bytes = r.exponential(1e6 / ci.link->drop_per_mb);
       if (drop_bytes < static_cast<double>(remaining)) {
         const double td = latency + drop_bytes * 8.0 / rate;
@@ -1097,7 +1417,7 @@ class FleetModel final : public sim::EventHandler {
                                 ? static_cast<double>(remaining)
                                 : std::clamp((stop.after_s - latency) * rate / 8.0, 0.0, static_cast<double>(remaining));
     dev.pending_bytes = static_cast<std::uint32_t>(received);
-    dev.pending_j = static_cast<float>(ci.link->rx_watts * stop.after_s +
+    dev.pending_j = static_cast<float>(rx_watts * stop.after_s +
                                        ci.write_watts * std::min(stop.after_s, flash_s));
     sim.schedule_at(at(t + stop.after_s), d, stop.kind);
     observe_server(t);
@@ -1105,7 +1425,13 @@ class FleetModel final : public sim::EventHandler {
 
   // Gives back `d`'s download slot and starts whoever the server lets in.
   void release_slot(sim::Simulator& sim, std::uint32_t d, double t) {
-    for (const UpdateServer::Started& next : server_.finish_download(d))
+    if (const auto it = peer_of_.find(d); it != peer_of_.end()) {
+      const std::uint32_t peer = it->second;
+      peer_of_.erase(it);
+      release_peer(sim, d, peer, t);
+      return;
+    }
+    for (const UpdateServer::Started& next : server_of(d).finish_download(d))
       start_download(sim, next.device, t, next.rate_bps);
   }
 
@@ -1123,6 +1449,11 @@ class FleetModel final : public sim::EventHandler {
     Device& dev = devices_[d];
     const ClassInfo& ci = classes_[dev.cls];
     battery_to(d, t);
+    const auto peer_it = peer_of_.find(d);
+    const bool hostile = peer_it != peer_of_.end() && (peer_it->second & kMaliciousBit);
+    const std::uint32_t hostile_peer = hostile ? peer_it->second & ~kMaliciousBit : 0;
+    const std::uint64_t received = dev.pending_bytes;
+    const double received_j = dev.pending_j;
     end_transfer(sim, d, t);
     dev.progress = static_cast<std::uint32_t>(payload_of(d));
     // What arrived, and what the agent's verifier said of those bytes.
@@ -1132,7 +1463,27 @@ class FleetModel final : public sim::EventHandler {
     if (u < s_.release.tamper_per_transfer) v = Variant::Tampered;
     else if (u < s_.release.tamper_per_transfer + s_.release.corruption_per_transfer) v = Variant::Corrupted;
     keep(d, r);
+    // A hostile peer relays the genuine signed manifest (it cannot sign one)
+    // with a modified image: the agent's digest check is what stops it.
+    if (hostile) v = Variant::Corrupted;
     const agent::Verdict got = verdict(d, v);
+    if (hostile) {
+      if (got == agent::Verdict::Accepted) ++totals_.tampered_installs;  // would be a security failure
+      else if (got == agent::Verdict::DigestMismatch) ++totals_.digest_rejections;
+      else ++totals_.signature_rejections;
+      ++totals_.p2p_rejected_transfers;
+      totals_.p2p_wasted_bytes += received;
+      totals_.p2p_wasted_energy_j += received_j;
+      // The neighbourhood stops using the peer; the device asks again at once.
+      Neighbourhood& nb = neighbourhood(d);
+      nb.malicious.erase(std::remove(nb.malicious.begin(), nb.malicious.end(), hostile_peer), nb.malicious.end());
+      if (ci.partitioning == Partitioning::AB && !(dev.flags & kRecovery))
+        boot_[d] = must(agent::apply(boot_[d], ci.boot_config, agent::BootEvent::WriteFailed), d, "WriteFailed");
+      dev.progress = 0;
+      set_phase(d, Phase::Idle);
+      schedule_poll(sim, d, t);
+      return;
+    }
     if (got != agent::Verdict::Accepted) {
       if (got == agent::Verdict::DigestMismatch) ++totals_.digest_rejections;
       else ++totals_.signature_rejections;
@@ -1143,6 +1494,7 @@ class FleetModel final : public sim::EventHandler {
       return;
     }
     dev.attempts = 0;
+    become_seeder(sim, d, t);
     if (ci.partitioning == Partitioning::AB) {
       agent::BootRecord rec = boot_[d];
       rec = must(agent::apply(rec, ci.boot_config, agent::BootEvent::WriteVerified), d, "WriteVerified");
@@ -1361,6 +1713,7 @@ class FleetModel final : public sim::EventHandler {
   sim::TargetId controller_;
   sim::TargetId tick_;
   sim::TargetId pause_;
+  sim::TargetId edge_base_;
   bool aggregate_;
   agent::PackedVersion to_version_ = 0;
   agent::PackedVersion from_version_ = 0;
@@ -1388,6 +1741,16 @@ class FleetModel final : public sim::EventHandler {
   std::uint64_t confirmed_new_ = 0;         // devices confirmed on the new image
   std::deque<std::pair<double, std::uint32_t>> timeouts_;  // (deadline, device), in time order
   double ramp_rate_ = 0, ramp_allowance_ = 0;
+  // Delivery
+  std::vector<Neighbourhood> neighbourhoods_;
+  std::vector<Edge> edges_;                          // per region (CDN)
+  std::unordered_map<std::uint32_t, std::uint32_t> peer_of_;  // downloader -> peer (| kMaliciousBit)
+  double push_share_ = 0;                            // chance a push device is reached
+  double broker_t_ = 0;                              // when the broker's queue is free
+  double push_delay_s_ = 0, poll_delay_s_ = 0;       // sums, offer to first check-in
+  double request_second_ = -1;                       // peak request rate: the current second
+  double requests_this_second_ = 0;
+  double peak_idle_rate_ = 0;
   std::uint64_t ramp_successes_ = 0;
   // Aggregate idle polls, in two populations so that devices joining a stage
   // take the poll phases of devices never offered, not of those that just
@@ -1417,8 +1780,7 @@ std::size_t bytes_per_device() {
 RunReport run_scenario(const Scenario& scenario, const ReleaseArtifacts& artifacts, const RunOptions& options) {
   const std::uint64_t seed = options.seed.value_or(scenario.seed);
   const auto begin = std::chrono::steady_clock::now();
-  const auto n = static_cast<std::uint32_t>(scenario.devices);
-  sim::Simulator sim(FleetModel::targets(n));
+  sim::Simulator sim(FleetModel::targets(scenario));
   FleetModel model(scenario, artifacts, seed);
   model.start(sim);
   sim::RunControl control;

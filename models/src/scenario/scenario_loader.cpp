@@ -696,7 +696,7 @@ class ScenarioReader {
     }
     const Fields f(diag_, root, "",
                    {"format", "name", "description", "seed", "horizon_h", "bin_minutes", "fleet", "hardware", "links",
-                    "release", "polling", "server", "rollout", "prices", "health", "check"});
+                    "release", "polling", "server", "delivery", "rollout", "prices", "health", "check"});
     read_header(f);
     read_hardware(f);
     read_links(f);
@@ -704,6 +704,7 @@ class ScenarioReader {
     read_fleet(f);
     read_polling(f);
     read_server(f);
+    read_delivery(f);
     read_rollout(f);
     read_prices(f);
     read_health(f);
@@ -1051,7 +1052,7 @@ class ScenarioReader {
       }
       const Fields c(diag_, entry, path,
                      {"name", "share", "hardware", "link", "region", "power", "partitioning", "power_loss_per_hour",
-                      "battery", "group"});
+                      "battery", "group", "notify", "source"});
       DeviceClass dc;
       if (auto name = name_field(c, "name", Need::Required)) {
         for (std::size_t j = 0; j < s_.classes.size(); ++j)
@@ -1081,6 +1082,11 @@ class ScenarioReader {
       const auto rit = std::find(s_.regions.begin(), s_.regions.end(), region);
       dc.region = static_cast<std::size_t>(rit - s_.regions.begin());
       if (rit == s_.regions.end()) s_.regions.push_back(region);
+      dc.notify = choice<Notify>(c, "notify", {{"poll", Notify::Poll}, {"push", Notify::Push}}, Need::Optional)
+                      .value_or(Notify::Poll);
+      dc.source = choice<Source>(c, "source", {{"origin", Source::Origin}, {"cdn", Source::Cdn}, {"p2p", Source::P2p}},
+                                 Need::Optional)
+                      .value_or(Source::Origin);
       if (const auto group = name_field(c, "group", Need::Optional)) {
         const auto git = std::find(s_.groups.begin(), s_.groups.end(), *group);
         dc.group = static_cast<std::size_t>(git - s_.groups.begin());
@@ -1189,6 +1195,80 @@ class ScenarioReader {
     s.bandwidth_bps = number_or(f, "bandwidth_mbps", non_negative(1e9, "Mbit/s; 0 = unlimited"), 0) * 1e6;
     s.queue_limit = static_cast<std::uint32_t>(integer(f, "queue_limit", 0, kMaxU32, Need::Optional, "waiting downloads; 0 = unlimited").value_or(0));
     s.usd_per_gb = number_or(f, "usd_per_gb", non_negative(1e9, "USD per GB"), 0.09);
+  }
+
+  void read_delivery(const Fields& root) {
+    Delivery& D = s_.delivery;
+    const Json* delivery = object(root, "delivery", Need::Optional);
+    std::optional<Fields> f;
+    if (delivery) f.emplace(diag_, *delivery, root.path_of("delivery"), std::initializer_list<std::string_view>{"push", "cdn", "p2p"});
+    if (f) {
+      if (const Json* push = object(*f, "push", Need::Optional)) {
+        const Fields p(diag_, *push, f->path_of("push"), {"fanout_per_s", "max_connections", "connected_share", "latency_s"});
+        D.push.fanout_per_s = number_or(p, "fanout_per_s", at_least_tiny(1e12, "notifications per second"), 1000);
+        D.push.max_connections =
+            integer(p, "max_connections", 0, kMaxFleetDevices, Need::Optional, "connections; 0 = unlimited").value_or(0);
+        D.push.connected_share = number_or(p, "connected_share", probability(), 0.7);
+        D.push.latency_s = number_or(p, "latency_s", non_negative(kMaxSeconds, "seconds"), 1);
+      }
+      if (const Json* cdn = object(*f, "cdn", Need::Optional)) {
+        const Fields c(diag_, *cdn, f->path_of("cdn"), {"edges", "origin_fill_mbps", "cache_ttl_h"});
+        Cdn out;
+        out.edges.assign(s_.regions.size(), std::nullopt);
+        out.origin_fill_bps = number_or(c, "origin_fill_mbps", at_least_tiny(1e9, "Mbit/s"), 1000) * 1e6;
+        out.cache_ttl_s = number_or(c, "cache_ttl_h", non_negative(kMaxHours, "hours; 0 = for the whole run"), 0) * 3600;
+        if (const Json* edges = object(c, "edges", Need::Required)) {
+          for (const auto& [key, value] : edges->items()) {
+            if (is_documentation_key(key)) continue;
+            const std::string path = child(c.path_of("edges"), key);
+            const auto it = std::find(s_.regions.begin(), s_.regions.end(), key);
+            if (it == s_.regions.end()) {
+              diag_.add(path, json_quoted(key) + " names no region of the fleet (defined: " + join(s_.regions) + ")");
+              continue;
+            }
+            if (!value.is_object()) {
+              diag_.add(path, show(value) + " has the wrong type (expected an object: a CDN edge)");
+              continue;
+            }
+            const Fields e(diag_, value, path, {"bandwidth_mbps", "max_concurrent_downloads", "usd_per_gb"});
+            CdnEdge edge;
+            edge.bandwidth_bps = number_or(e, "bandwidth_mbps", non_negative(1e9, "Mbit/s; 0 = unlimited"), 0) * 1e6;
+            edge.max_concurrent_downloads = static_cast<std::uint32_t>(
+                integer(e, "max_concurrent_downloads", 0, kMaxU32, Need::Optional, "downloads; 0 = unlimited").value_or(0));
+            edge.usd_per_gb = number_or(e, "usd_per_gb", non_negative(1e9, "USD per GB"), 0.085);
+            out.edges[static_cast<std::size_t>(it - s_.regions.begin())] = edge;
+          }
+        }
+        D.cdn = std::move(out);
+      }
+      if (const Json* p2p = object(*f, "p2p", Need::Optional)) {
+        const Fields p(diag_, *p2p, f->path_of("p2p"),
+                       {"neighbourhood_size", "link_kbps", "sigma", "uploads_per_peer", "malicious_share", "fallback_min",
+                        "rx_mw", "tx_mw"});
+        P2p out;
+        out.neighbourhood_size = static_cast<std::uint32_t>(
+            integer(p, "neighbourhood_size", 1, 1'000'000, Need::Optional, "devices").value_or(20));
+        out.link_bps = number_or(p, "link_kbps", at_least_tiny(1e9, "kbit/s"), 250) * 1e3;
+        out.sigma = number_or(p, "sigma", non_negative(3), 0.3);
+        out.uploads_per_peer =
+            static_cast<std::uint32_t>(integer(p, "uploads_per_peer", 1, 1000, Need::Optional, "transfers").value_or(1));
+        out.malicious_share = number_or(p, "malicious_share", probability(), 0);
+        out.fallback_s = number_or(p, "fallback_min", at_least_tiny(kMaxMinutes, "minutes"), 60) * 60;
+        out.rx_watts = number_or(p, "rx_mw", non_negative(1e6, "mW"), 15) / 1000;
+        out.tx_watts = number_or(p, "tx_mw", non_negative(1e6, "mW"), 15) / 1000;
+        D.p2p = out;
+      }
+    }
+    // Every class's delivery must have what it needs.
+    for (std::size_t i = 0; i < s_.classes.size() && i < class_entry_.size(); ++i) {
+      const DeviceClass& c = s_.classes[i];
+      const std::string path = "/fleet/classes/" + std::to_string(class_entry_[i]) + "/source";
+      if (c.source == Source::Cdn && (!D.cdn || c.region >= D.cdn->edges.size() || !D.cdn->edges[c.region]))
+        diag_.add(path, "\"cdn\" but /delivery/cdn/edges has no edge for region " + json_quoted(s_.regions[c.region]) +
+                            " (expected an edge for every region of a CDN class)");
+      if (c.source == Source::P2p && !D.p2p)
+        diag_.add(path, "\"p2p\" without a /delivery/p2p block (expected the neighbourhoods' settings)");
+    }
   }
 
   // A gate object; `path` is its JSON Pointer. Absent keys keep `g`'s values.

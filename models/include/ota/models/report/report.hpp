@@ -42,13 +42,29 @@ struct Totals {
   double crashes = 0;                  // crashes of the new image: trial crashes plus the expected
                                        // count on confirmed devices (crash rate x time)
   std::uint64_t server_requests = 0;   // all requests, idle polls included
+  double peak_requests_per_s = 0;      // busiest second (aggregate idle polls at their rate)
   std::uint64_t refused_requests = 0;  // over the rate limit or the download queue
   std::uint64_t data_bytes = 0;        // bytes devices downloaded (all attempts)
   std::uint64_t metered_bytes = 0;     // of which over metered (cellular) links
   double data_cost_usd = 0;
   std::vector<LinkTotals> by_link;     // data and its cost per link profile used by the fleet
-  double server_egress_cost_usd = 0;
-  double cdn_cost_usd = 0;
+  double server_egress_cost_usd = 0;  // origin egress: device downloads from the origin and CDN fills
+  double cdn_cost_usd = 0;            // CDN edge egress
+  // Delivery
+  std::uint64_t origin_bytes = 0;      // served by the origin (devices and CDN cache fills)
+  std::uint64_t edge_bytes = 0;        // served by CDN edges
+  std::uint64_t peer_bytes = 0;        // served by peers (P2P)
+  std::uint64_t cdn_fills = 0;         // artifacts fetched by an edge from the origin
+  std::uint64_t learned_by_push = 0;   // first check-in for the release prompted by the broker
+  std::uint64_t learned_by_poll = 0;   // ... by the device's own poll
+  std::optional<double> push_delay_mean_s, poll_delay_mean_s;  // offer to first check-in
+  std::uint64_t p2p_seeds = 0;         // neighbourhoods' first downloads from the origin
+  std::uint64_t p2p_fallbacks = 0;     // devices that gave up waiting for a peer
+  std::uint64_t p2p_malicious_peers = 0;
+  std::uint64_t p2p_rejected_transfers = 0;  // tampered images from hostile peers, rejected by the agent
+  std::uint64_t p2p_wasted_bytes = 0;
+  double p2p_wasted_energy_j = 0;
+  std::uint64_t tampered_installs = 0; // tampered images the agent accepted (must stay 0)
   double energy_j = 0;                 // update-related energy, all devices
   double energy_mah = 0;               // of which battery devices, in mAh at their voltage
   std::uint64_t reverted = 0;          // reinstalled the previous release after a gate's rollback

@@ -23,6 +23,12 @@ enum class PowerSource : std::uint8_t { Mains, Battery };
 enum class Partitioning : std::uint8_t { AB, SingleWithRecovery, SingleNoRecovery };
 enum class Payload : std::uint8_t { Full, Delta };
 enum class IdlePollMode : std::uint8_t { Aggregate, Events };
+// How a device learns of an update: by its own poll, or by a broker's push
+// (connected devices only; the rest fall back to their polls).
+enum class Notify : std::uint8_t { Poll, Push };
+// Where it downloads from: the origin update server, its region's CDN edge,
+// or peers in its neighbourhood (seeds from the origin).
+enum class Source : std::uint8_t { Origin, Cdn, P2p };
 
 struct Version {
   std::uint16_t major = 0, minor = 0, patch = 0;
@@ -90,6 +96,8 @@ struct DeviceClass {
   Partitioning partitioning = Partitioning::AB;
   double power_loss_per_hour = 0;      // mains outages / unplugging hazard
   std::optional<std::size_t> group;    // index into Scenario::groups (named canary group)
+  Notify notify = Notify::Poll;
+  Source source = Source::Origin;
 };
 
 // What the new release does on each hardware variant.
@@ -161,6 +169,43 @@ struct Gate {
     return !max_failure_rate && !max_rollback_rate && !max_crash_rate_per_day && !max_deferral_rate &&
            !max_failures && !max_rollbacks;
   }
+};
+
+// An MQTT-like broker that notifies devices when the release is offered.
+struct PushBroker {
+  double fanout_per_s = 1000;          // notifications sent per second (one queue)
+  std::uint64_t max_connections = 0;   // devices connected at once (0: unlimited)
+  double connected_share = 0.7;        // of push devices, connected when notified
+  double latency_s = 1;                // notification to the device's check-in
+};
+
+struct CdnEdge {
+  double bandwidth_bps = 0;            // 0: unlimited
+  std::uint32_t max_concurrent_downloads = 0;  // 0: unlimited
+  double usd_per_gb = 0.085;           // edge egress
+};
+
+struct Cdn {
+  std::vector<std::optional<CdnEdge>> edges;  // per region index
+  double origin_fill_bps = 1e9;        // origin -> edge transfer rate of one cache fill
+  double cache_ttl_s = 0;              // 0: an artifact stays cached for the whole run
+};
+
+// Devices in neighbourhoods (a BLE/Zigbee mesh or a LAN) share the image.
+struct P2p {
+  std::uint32_t neighbourhood_size = 20;
+  double link_bps = 250e3;             // per peer link: median of a lognormal
+  double sigma = 0.3;                  // its spread between devices
+  std::uint32_t uploads_per_peer = 1;  // transfers one peer serves at once
+  double malicious_share = 0;          // peers that serve tampered images
+  double fallback_s = 3600;            // waiting longer than this, fetch from the origin
+  double rx_watts = 0.015, tx_watts = 0.015;  // radio power while receiving / sending
+};
+
+struct Delivery {
+  PushBroker push;
+  std::optional<Cdn> cdn;
+  std::optional<P2p> p2p;
 };
 
 struct Stage {
@@ -244,6 +289,7 @@ struct Scenario {
   Release release;
   Polling polling;
   Server server;
+  Delivery delivery;
   Rollout rollout;
   Prices prices;
   Health health;

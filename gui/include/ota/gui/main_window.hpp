@@ -1,0 +1,124 @@
+// main_window.hpp — the planner's window: the scenario (form and raw JSON),
+// the run (worker thread, progress, cancel), the charts and the totals table,
+// and the baseline to compare against.
+#pragma once
+
+#include <QMainWindow>
+#include <QString>
+#include <QTimer>
+
+#include <memory>
+#include <vector>
+
+#include "ota/gui/run_controller.hpp"
+#include "ota/gui/scenario_document.hpp"
+
+class QAction;
+class QLabel;
+class QListWidget;
+class QPlainTextEdit;
+class QProgressBar;
+class QSpinBox;
+class QTabWidget;
+
+namespace ota::gui {
+
+class ChartPanel;
+class CompareTable;
+class ScenarioForm;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+
+ public:
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  // Reads a scenario file into the editor. Returns an empty string, or why the
+  // file could not be read. A file that reads but does not validate is opened:
+  // its errors are shown at their fields.
+  QString open_file(const QString& path);
+  // Writes the editor's text to `path` atomically (temporary file + rename).
+  // Returns an empty string or the error.
+  QString save_file(const QString& path);
+
+  // Starts a run of the scenario as edited. False (and why, in the status bar)
+  // when the scenario does not validate or a run is going.
+  bool start_run();
+  void cancel_run();
+  // The current run becomes the baseline every chart and the table compare with.
+  bool keep_as_baseline();
+  void clear_baseline();
+
+  bool running() const;
+  bool scenario_valid() const { return valid_; }
+  std::shared_ptr<const RunResult> current_result() const { return current_; }
+  std::shared_ptr<const RunResult> baseline_result() const { return baseline_; }
+
+  // Parts, for the tests and the screenshot.
+  ScenarioDocument& document() { return document_; }
+  ScenarioForm* form() const { return form_; }
+  QPlainTextEdit* json_view() const { return json_view_; }
+  // Applies the JSON view's text now instead of after the typing pause.
+  void apply_json_view();
+  CompareTable* totals() const { return totals_; }
+  const std::vector<ChartPanel*>& charts() const { return charts_; }
+  QProgressBar* progress_bar() const { return progress_; }
+  QSpinBox* replications_box() const { return replications_; }
+  QAction* run_action() const { return run_action_; }
+  QAction* cancel_action() const { return cancel_action_; }
+  QAction* baseline_action() const { return baseline_action_; }
+  QString status_text() const;
+  QListWidget* error_list() const { return errors_; }
+
+ signals:
+  // After the window has shown the outcome of a run.
+  void run_finished(ota::gui::RunEnd end);
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+
+ private:
+  void build_actions();
+  void build_layout();
+  void on_form_edited();
+  void on_json_typed();
+  void validate();
+  void on_run_finished(RunEnd end, std::shared_ptr<const RunResult> result, const QString& message);
+  void show_results();
+  void update_actions();
+  void set_status(const QString& text);
+  void set_file(const QString& path);
+  bool confirm_discard();
+  void open_dialog();
+  void save_as_dialog();
+
+  ScenarioDocument document_;
+  RunController runner_;
+  std::shared_ptr<const RunResult> current_, baseline_;
+  bool valid_ = false;
+  bool syncing_json_ = false;
+  QString file_;
+  QTimer json_timer_;
+
+  ScenarioForm* form_ = nullptr;
+  QPlainTextEdit* json_view_ = nullptr;
+  QTabWidget* editor_tabs_ = nullptr;
+  QListWidget* errors_ = nullptr;
+  QLabel* verdict_ = nullptr;
+  CompareTable* totals_ = nullptr;
+  QLabel* totals_title_ = nullptr;
+  std::vector<ChartPanel*> charts_;
+  QProgressBar* progress_ = nullptr;
+  QLabel* status_ = nullptr;
+  QSpinBox* replications_ = nullptr;
+  QAction* open_action_ = nullptr;
+  QAction* save_action_ = nullptr;
+  QAction* save_as_action_ = nullptr;
+  QAction* run_action_ = nullptr;
+  QAction* cancel_action_ = nullptr;
+  QAction* baseline_action_ = nullptr;
+  QAction* clear_baseline_action_ = nullptr;
+};
+
+}  // namespace ota::gui

@@ -1,0 +1,313 @@
+#include "ota/gui/chart_data.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <charconv>
+#include <functional>
+#include <sstream>
+
+namespace ota::gui {
+
+namespace {
+
+using models::RunReport;
+using models::Series;
+
+constexpr double kHour = 3600.0;
+
+// The end of each bin, in hours: levels are the value at the bin's end and
+// counts are what happened by then.
+std::vector<double> bin_ends_h(const Series& s) {
+  std::vector<double> x;
+  x.reserve(s.t_s.size());
+  for (double t : s.t_s) x.push_back((t + s.bin_s) / kHour);
+  return x;
+}
+
+template <typename T>
+std::vector<double> as_doubles(const std::vector<T>& v, double scale = 1.0) {
+  std::vector<double> out;
+  out.reserve(v.size());
+  for (const T& x : v) out.push_back(static_cast<double>(x) * scale);
+  return out;
+}
+
+template <typename T>
+std::vector<double> cumulative(const std::vector<T>& v) {
+  std::vector<double> out;
+  out.reserve(v.size());
+  double sum = 0;
+  for (const T& x : v) out.push_back(sum += static_cast<double>(x));
+  return out;
+}
+
+// Adds the series `make` builds for the current run and, if there is one, for
+// the baseline (same colour; drawn dashed).
+void add_pair(ChartData& chart, const RunReport& current, const RunReport* baseline,
+              const std::function<SeriesData(const RunReport&)>& make) {
+  chart.series.push_back(make(current));
+  if (baseline) {
+    SeriesData b = make(*baseline);
+    b.baseline = true;
+    b.name = "baseline: " + b.name;
+    b.labels.clear();  // the baseline's markers stay unlabelled: the current run's labels are the ones read
+    chart.series.push_back(std::move(b));
+  }
+}
+
+SeriesData line(std::string name, unsigned color, std::vector<double> x, std::vector<double> y,
+                SeriesKind kind = SeriesKind::Line, Axis axis = Axis::Left) {
+  SeriesData s;
+  s.name = std::move(name);
+  s.kind = kind;
+  s.axis = axis;
+  s.color = color;
+  s.x = std::move(x);
+  s.y = std::move(y);
+  return s;
+}
+
+double horizon_h(const RunReport& current, const RunReport* baseline) {
+  auto end = [](const RunReport& r) {
+    const Series& s = r.series;
+    return s.t_s.empty() ? 0.0 : (s.t_s.back() + s.bin_s) / kHour;
+  };
+  return std::max(end(current), baseline ? end(*baseline) : 0.0);
+}
+
+ChartData make_chart(std::string id, std::string title, std::string left, std::string right,
+                     const RunReport& current, const RunReport* baseline) {
+  ChartData c;
+  c.id = std::move(id);
+  c.title = std::move(title);
+  c.left_label = std::move(left);
+  c.right_label = std::move(right);
+  c.x_max = horizon_h(current, baseline);
+  return c;
+}
+
+// The offered share at time t_h (the level at the first bin ending at or after it).
+double offered_percent_at(const RunReport& r, double t_h) {
+  const Series& s = r.series;
+  if (s.t_s.empty() || r.totals.devices == 0) return 0;
+  std::size_t i = 0;
+  while (i + 1 < s.t_s.size() && (s.t_s[i] + s.bin_s) / kHour < t_h) ++i;
+  return 100.0 * static_cast<double>(s.offered[i]) / static_cast<double>(r.totals.devices);
+}
+
+std::string event_label(const models::RolloutEvent& e) {
+  std::ostringstream out;
+  out << "stage " << (e.stage + 1) << ": " << e.kind;
+  if (!e.reason.empty()) out << " (" << e.reason << ")";
+  out << "; offered " << e.offered << ", reports " << e.reports << ", failures " << e.failures << ", rollbacks "
+      << e.rollbacks;
+  return out.str();
+}
+
+bool is_stop(const std::string& kind) { return kind == "pause" || kind == "abort" || kind == "rollback"; }
+
+}  // namespace
+
+ChartData adoption_chart(const RunReport& current, const RunReport* baseline) {
+  ChartData c = make_chart("adoption", "Adoption by version and state", "devices", "", current, baseline);
+  // Bottom to top: the new version first, then the old version's states, then
+  // devices with nothing bootable.
+  struct Layer {
+    const char* name;
+    unsigned color;
+    const std::vector<std::uint64_t> Series::*values;
+  };
+  static const Layer layers[] = {
+      {"updated (new)", 0x2e7d32, &Series::updated},
+      {"rebooting", 0x9ccc65, &Series::rebooting},
+      {"installing", 0x26a69a, &Series::installing},
+      {"downloading", 0x1e88e5, &Series::downloading},
+      {"waiting", 0x90caf9, &Series::waiting},
+      {"idle (old)", 0xbdbdbd, &Series::idle},
+      {"rolled back (old)", 0xfb8c00, &Series::rolled_back},
+      {"refused (old)", 0x8e24aa, &Series::refused},
+      {"battery blocked (old)", 0x6d4c41, &Series::battery_blocked},
+      {"bricked (none)", 0xc62828, &Series::bricked},
+  };
+  for (const Layer& layer : layers) {
+    add_pair(c, current, baseline, [&](const RunReport& r) {
+      return line(layer.name, layer.color, bin_ends_h(r.series), as_doubles(r.series.*layer.values), SeriesKind::Area);
+    });
+  }
+  return c;
+}
+
+ChartData failures_chart(const RunReport& current, const RunReport* baseline) {
+  ChartData c = make_chart("failures", "Failures, rollbacks, bricks (cumulative)", "devices / crashes", "", current,
+                           baseline);
+  add_pair(c, current, baseline, [](const RunReport& r) {
+    return line("failures", 0xe53935, bin_ends_h(r.series), cumulative(r.series.failures));
+  });
+  add_pair(c, current, baseline, [](const RunReport& r) {
+    return line("rollbacks", 0xfb8c00, bin_ends_h(r.series), cumulative(r.series.rollbacks));
+  });
+  add_pair(c, current, baseline, [](const RunReport& r) {
+    return line("bricks", 0x6a1b9a, bin_ends_h(r.series), cumulative(r.series.bricks));
+  });
+  add_pair(c, current, baseline, [](const RunReport& r) {
+    return line("crashes", 0x546e7a, bin_ends_h(r.series), cumulative(r.series.crashes));
+  });
+  return c;
+}
+
+ChartData server_chart(const RunReport& current, const RunReport* baseline) {
+  ChartData c = make_chart("server", "Server requests and queue", "requests/s", "queue / downloads", current, baseline);
+  add_pair(c, current, baseline, [](const RunReport& r) {
+    return line("requests/s", 0x1e88e5, bin_ends_h(r.series), r.series.requests_per_s);
+  });
+  add_pair(c, current, baseline, [](const RunReport& r) {
+    return line("queue length (peak)", 0xef6c00, bin_ends_h(r.series), r.series.queue_length_peak, SeriesKind::Line,
+                Axis::Right);
+  });
+  add_pair(c, current, baseline, [](const RunReport& r) {
+    return line("downloads in flight (peak)", 0x00897b, bin_ends_h(r.series), r.series.downloads_in_flight_peak,
+                SeriesKind::Line, Axis::Right);
+  });
+  return c;
+}
+
+std::vector<double> cumulative_cost_usd(const RunReport& report) {
+  const Series& s = report.series;
+  const models::Totals& t = report.totals;
+  double total_bytes = 0;
+  for (double b : s.bytes_per_s) total_bytes += b * s.bin_s;
+  const double traffic_usd = t.data_cost_usd + t.server_egress_cost_usd + t.cdn_cost_usd;
+  const double per_call_usd = t.service_calls > 0 ? t.service_cost_usd / static_cast<double>(t.service_calls) : 0.0;
+  // Service calls: one per bricked device, charged when it bricked.
+  double bricks_in_series = 0;
+  for (auto b : s.bricks) bricks_in_series += static_cast<double>(b);
+  const double per_brick_usd = bricks_in_series > 0 ? t.service_cost_usd / bricks_in_series : per_call_usd;
+  std::vector<double> out;
+  out.reserve(s.t_s.size());
+  double bytes = 0, bricks = 0;
+  for (std::size_t i = 0; i < s.t_s.size(); ++i) {
+    bytes += s.bytes_per_s[i] * s.bin_s;
+    bricks += static_cast<double>(s.bricks[i]);
+    const double share = total_bytes > 0 ? bytes / total_bytes : 0.0;
+    out.push_back(traffic_usd * share + per_brick_usd * bricks);
+  }
+  return out;
+}
+
+ChartData bandwidth_cost_chart(const RunReport& current, const RunReport* baseline) {
+  ChartData c = make_chart("bandwidth", "Bandwidth and cumulative cost", "Mbit/s", "USD", current, baseline);
+  add_pair(c, current, baseline, [](const RunReport& r) {
+    return line("bandwidth (Mbit/s)", 0x3949ab, bin_ends_h(r.series), as_doubles(r.series.bytes_per_s, 8e-6));
+  });
+  add_pair(c, current, baseline, [](const RunReport& r) {
+    return line("cumulative cost (USD)", 0x2e7d32, bin_ends_h(r.series), cumulative_cost_usd(r), SeriesKind::Line,
+                Axis::Right);
+  });
+  return c;
+}
+
+ChartData battery_chart(const RunReport& current, const RunReport* baseline) {
+  ChartData c = make_chart("battery", "Battery deferrals", "deferrals per bin", "devices blocked", current, baseline);
+  add_pair(c, current, baseline, [](const RunReport& r) {
+    return line("battery deferrals", 0x8d6e63, bin_ends_h(r.series), as_doubles(r.series.battery_deferrals));
+  });
+  add_pair(c, current, baseline, [](const RunReport& r) {
+    return line("battery blocked", 0x4e342e, bin_ends_h(r.series), as_doubles(r.series.battery_blocked),
+                SeriesKind::Line, Axis::Right);
+  });
+  return c;
+}
+
+ChartData timeline_chart(const RunReport& current, const RunReport* baseline) {
+  ChartData c = make_chart("timeline", "Stage timeline and gate decisions", "offered (% of fleet)", "", current,
+                           baseline);
+  add_pair(c, current, baseline, [](const RunReport& r) {
+    std::vector<double> x{0.0}, y{0.0};
+    const std::vector<double> ends = bin_ends_h(r.series);
+    for (std::size_t i = 0; i < ends.size(); ++i) {
+      x.push_back(ends[i]);
+      y.push_back(r.totals.devices ? 100.0 * static_cast<double>(r.series.offered[i]) /
+                                         static_cast<double>(r.totals.devices)
+                                   : 0.0);
+    }
+    return line("offered", 0x1565c0, std::move(x), std::move(y), SeriesKind::Step);
+  });
+  // Decisions as markers on the offered curve, one series per family.
+  struct Family {
+    const char* name;
+    unsigned color;
+    std::function<bool(const std::string&)> has;
+  };
+  const Family families[] = {
+      {"stage opened", 0x2e7d32, [](const std::string& k) { return k == "stage_open" || k == "ramp"; }},
+      {"gate passed", 0x1e88e5,
+       [](const std::string& k) { return k == "gate_pass" || k == "sprt_accept" || k == "resume" || k == "completed"; }},
+      {"stopped (pause/abort/rollback)", 0xc62828, [](const std::string& k) { return is_stop(k); }},
+      {"waiting / ignored breach", 0x757575,
+       [](const std::string& k) { return k == "awaiting_reports" || k == "breach_ignored"; }},
+  };
+  for (const Family& family : families) {
+    add_pair(c, current, baseline, [&](const RunReport& r) {
+      SeriesData s = line(family.name, family.color, {}, {}, SeriesKind::Events);
+      for (const models::RolloutEvent& e : r.rollout.events) {
+        if (!family.has(e.kind)) continue;
+        s.x.push_back(e.t_s / kHour);
+        s.y.push_back(offered_percent_at(r, e.t_s / kHour));
+        s.labels.push_back(event_label(e));
+      }
+      return s;
+    });
+  }
+  // Vertical lines on the time axis where a stage opened or the rollout stopped or completed.
+  add_pair(c, current, baseline, [](const RunReport& r) {
+    SeriesData s = line("stage / stop", 0x37474f, {}, {}, SeriesKind::Marker);
+    for (const models::RolloutEvent& e : r.rollout.events) {
+      std::string label;
+      if (e.kind == "stage_open") label = "S" + std::to_string(e.stage + 1);
+      else if (is_stop(e.kind)) label = e.kind;
+      else if (e.kind == "completed") label = "done";
+      else continue;
+      s.x.push_back(e.t_s / kHour);
+      s.y.push_back(100.0);
+      s.labels.push_back(label);
+    }
+    return s;
+  });
+  return c;
+}
+
+std::vector<ChartData> all_charts(const RunReport& current, const RunReport* baseline) {
+  return {adoption_chart(current, baseline), timeline_chart(current, baseline),
+          failures_chart(current, baseline), server_chart(current, baseline),
+          bandwidth_cost_chart(current, baseline), battery_chart(current, baseline)};
+}
+
+std::string chart_csv(const ChartData& chart) {
+  auto quoted = [](const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string out = "\"";
+    for (char ch : s) {
+      if (ch == '"') out += '"';
+      out += ch;
+    }
+    return out + "\"";
+  };
+  std::string out = "series,t_h,value,label\n";
+  // Shortest round-trip numbers, whatever the process locale (Qt adopts the user's).
+  auto number = [](double v) {
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, r.ptr);
+  };
+  for (const SeriesData& s : chart.series) {
+    for (std::size_t i = 0; i < s.x.size(); ++i) {
+      out += quoted(s.name);
+      out += ',' + number(s.x[i]) + ',' + number(s.y[i]) + ',';
+      if (i < s.labels.size()) out += quoted(s.labels[i]);
+      out += '\n';
+    }
+  }
+  return out;
+}
+
+}  // namespace ota::gui

@@ -1,0 +1,531 @@
+#include "ota/gui/chart_panel.hpp"
+
+#include <QAreaSeries>
+#include <QChart>
+#include <QChartView>
+#include <QFileDialog>
+#include <QGraphicsLineItem>
+#include <QGraphicsSimpleTextItem>
+#include <QHBoxLayout>
+#include <QLegend>
+#include <QLegendMarker>
+#include <QLineSeries>
+#include <QMouseEvent>
+#include <QPainter>
+#include <QSaveFile>
+#include <QScatterSeries>
+#include <QSvgGenerator>
+#include <QToolButton>
+#include <QToolTip>
+#include <QVBoxLayout>
+#include <QValueAxis>
+#include <QWheelEvent>
+
+#include <algorithm>
+#include <cmath>
+
+#include "ota/models/report/report.hpp"
+
+namespace ota::gui {
+
+namespace {
+
+QColor color_of(unsigned rgb) { return QColor::fromRgb(static_cast<QRgb>(rgb)); }
+
+QString format_value(double v) {
+  if (!std::isfinite(v)) return QStringLiteral("–");
+  if (v == std::floor(v) && std::fabs(v) < 1e15) return QLocale().toString(static_cast<qlonglong>(v));
+  if (std::fabs(v) >= 100) return QLocale().toString(v, 'f', 1);
+  return QLocale().toString(v, 'g', 4);
+}
+
+QList<QPointF> points_of(const SeriesData& s, const std::vector<double>& y) {
+  QList<QPointF> pts;
+  pts.reserve(static_cast<qsizetype>(s.x.size()));
+  for (std::size_t i = 0; i < s.x.size() && i < y.size(); ++i) pts.append(QPointF(s.x[i], y[i]));
+  return pts;
+}
+
+QList<QPointF> step_points(const SeriesData& s) {
+  QList<QPointF> pts;
+  for (std::size_t i = 0; i < s.x.size(); ++i) {
+    if (i > 0) pts.append(QPointF(s.x[i], s.y[i - 1]));
+    pts.append(QPointF(s.x[i], s.y[i]));
+  }
+  return pts;
+}
+
+QPen series_pen(const SeriesData& s, double width) {
+  QPen pen(color_of(s.color));
+  pen.setWidthF(s.baseline ? width * 0.8 : width);
+  if (s.baseline) pen.setStyle(Qt::DashLine);
+  return pen;
+}
+
+void style_axis(QValueAxis* axis, const QString& title) {
+  axis->setTitleText(title);
+  QFont f = axis->labelsFont();
+  f.setPointSizeF(8);
+  axis->setLabelsFont(f);
+  QFont t = axis->titleFont();
+  t.setPointSizeF(8);
+  t.setBold(false);
+  axis->setTitleFont(t);
+}
+
+void fit_value_axis(QValueAxis* axis, double max) {
+  if (!(max > 0) || !std::isfinite(max)) max = 1;
+  axis->setRange(0, max * 1.05);
+  axis->applyNiceNumbers();
+  axis->setLabelFormat(axis->max() >= 20 ? QStringLiteral("%.0f") : QStringLiteral("%.2g"));
+}
+
+}  // namespace
+
+// The chart view with the planner's mouse handling: drag zooms (the rubber
+// band), wheel zooms around the cursor, right or middle drag pans, double
+// click resets, hovering shows the values under the cursor.
+class PlannerChartView : public QChartView {
+ public:
+  PlannerChartView(ChartPanel* panel, QChart* chart) : QChartView(chart, panel), panel_(panel) {
+    setRenderHint(QPainter::Antialiasing);
+    setRubberBand(QChartView::HorizontalRubberBand);
+    setMouseTracking(true);
+    setMinimumSize(260, 200);
+  }
+
+  // The time under a view position, or NaN outside the plot area.
+  double time_at(QPointF pos) const {
+    const QRectF plot = chart()->plotArea();
+    const auto [lo, hi] = panel_->time_range();
+    if (plot.width() <= 0 || pos.x() < plot.left() || pos.x() > plot.right()) return std::nan("");
+    return lo + (pos.x() - plot.left()) / plot.width() * (hi - lo);
+  }
+
+ protected:
+  void wheelEvent(QWheelEvent* event) override {
+    const double t = time_at(event->position());
+    if (std::isnan(t) || event->angleDelta().y() == 0) return QChartView::wheelEvent(event);
+    panel_->zoom_time(event->angleDelta().y() > 0 ? 0.8 : 1.25, t);
+    event->accept();
+  }
+
+  void mousePressEvent(QMouseEvent* event) override {
+    if (event->button() == Qt::RightButton || event->button() == Qt::MiddleButton) {
+      panning_ = true;
+      last_pan_ = event->position();
+      setCursor(Qt::ClosedHandCursor);
+      event->accept();
+      return;
+    }
+    QChartView::mousePressEvent(event);
+  }
+
+  void mouseMoveEvent(QMouseEvent* event) override {
+    if (panning_) {
+      const double dx = event->position().x() - last_pan_.x();
+      last_pan_ = event->position();
+      const QRectF plot = chart()->plotArea();
+      const auto [lo, hi] = panel_->time_range();
+      if (plot.width() > 0) {
+        const double shift = -dx / plot.width() * (hi - lo);
+        panel_->set_time_range(lo + shift, hi + shift);
+        emit panel_->time_range_changed(lo + shift, hi + shift);
+      }
+      event->accept();
+      return;
+    }
+    QChartView::mouseMoveEvent(event);
+    if (event->buttons() == Qt::NoButton) show_values(event);
+  }
+
+  void mouseReleaseEvent(QMouseEvent* event) override {
+    if (panning_ && (event->button() == Qt::RightButton || event->button() == Qt::MiddleButton)) {
+      panning_ = false;
+      unsetCursor();
+      event->accept();
+      return;
+    }
+    QChartView::mouseReleaseEvent(event);
+  }
+
+  void mouseDoubleClickEvent(QMouseEvent* event) override {
+    panel_->reset_time_range();
+    event->accept();
+  }
+
+  void leaveEvent(QEvent* event) override {
+    if (crosshair_) crosshair_->hide();
+    QChartView::leaveEvent(event);
+  }
+
+ private:
+  void show_values(QMouseEvent* event) {
+    const double t = time_at(event->position());
+    if (std::isnan(t) || panel_->data().series.empty()) {
+      if (crosshair_) crosshair_->hide();
+      QToolTip::hideText();
+      return;
+    }
+    const QRectF plot = chart()->plotArea();
+    if (!crosshair_) {
+      crosshair_ = new QGraphicsLineItem(chart());
+      crosshair_->setPen(QPen(QColor(0, 0, 0, 90), 1, Qt::DotLine));
+      crosshair_->setZValue(50);
+    }
+    crosshair_->setLine(QLineF(event->position().x(), plot.top(), event->position().x(), plot.bottom()));
+    crosshair_->show();
+    const auto [lo, hi] = panel_->time_range();
+    const double tolerance = 6.0 / std::max(1.0, plot.width()) * (hi - lo);
+    QToolTip::showText(event->globalPosition().toPoint(), panel_->tooltip_at(t, tolerance), this);
+  }
+
+  ChartPanel* panel_;
+  bool panning_ = false;
+  QPointF last_pan_;
+  QGraphicsLineItem* crosshair_ = nullptr;
+};
+
+ChartPanel::ChartPanel(const QString& title, QWidget* parent) : QWidget(parent) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->setSpacing(0);
+  auto* bar = new QHBoxLayout;
+  bar->setContentsMargins(4, 0, 4, 0);
+  bar->setSpacing(2);
+  bar->addStretch(1);
+  auto add_button = [&](const QString& text, const QString& tip, auto slot) {
+    auto* b = new QToolButton(this);
+    b->setText(text);
+    b->setToolTip(tip);
+    b->setAutoRaise(true);
+    QFont f = b->font();
+    f.setPointSizeF(8);
+    b->setFont(f);
+    connect(b, &QToolButton::clicked, this, slot);
+    bar->addWidget(b);
+    return b;
+  };
+  add_button(tr("Whole run"), tr("Show the whole run (or double-click the chart)"), [this] { reset_time_range(); });
+  add_button(tr("PNG"), tr("Export this chart as a PNG image"), [this] { ask_and_export(QStringLiteral("png")); });
+  add_button(tr("SVG"), tr("Export this chart as an SVG drawing"), [this] { ask_and_export(QStringLiteral("svg")); });
+  add_button(tr("CSV"), tr("Export the data of this chart as CSV"), [this] { ask_and_export(QStringLiteral("csv")); });
+  layout->addLayout(bar);
+  view_ = new PlannerChartView(this, new QChart);
+  layout->addWidget(view_, 1);
+  clear(title);
+}
+
+QChart* ChartPanel::chart() const { return view_->chart(); }
+
+void ChartPanel::clear(const QString& title) {
+  ChartData empty;
+  empty.title = title.toStdString();
+  set_data(std::move(empty));
+}
+
+void ChartPanel::set_data(ChartData data) {
+  data_ = std::move(data);
+  rebuild();
+}
+
+void ChartPanel::rebuild() {
+  QChart* old = view_->chart();
+  auto* chart = new QChart;
+  chart->setAnimationOptions(QChart::NoAnimation);
+  chart->setTitle(QString::fromStdString(data_.title));
+  QFont title_font = chart->titleFont();
+  title_font.setPointSizeF(10);
+  title_font.setBold(true);
+  chart->setTitleFont(title_font);
+  chart->setMargins(QMargins(4, 2, 4, 2));
+  chart->legend()->setAlignment(Qt::AlignBottom);
+  QFont legend_font = chart->legend()->font();
+  legend_font.setPointSizeF(7.5);
+  chart->legend()->setFont(legend_font);
+  marker_labels_.clear();
+  label_anchor_ = nullptr;
+
+  x_axis_ = new QValueAxis;
+  style_axis(x_axis_, tr("time (h)"));
+  chart->addAxis(x_axis_, Qt::AlignBottom);
+  left_axis_ = new QValueAxis;
+  style_axis(left_axis_, QString::fromStdString(data_.left_label));
+  chart->addAxis(left_axis_, Qt::AlignLeft);
+  QValueAxis* right_axis = nullptr;
+  if (!data_.right_label.empty()) {
+    right_axis = new QValueAxis;
+    style_axis(right_axis, QString::fromStdString(data_.right_label));
+    chart->addAxis(right_axis, Qt::AlignRight);
+  }
+
+  auto attach = [&](QAbstractSeries* series, const SeriesData& s) {
+    chart->addSeries(series);
+    series->attachAxis(x_axis_);
+    series->attachAxis(s.axis == Axis::Right && right_axis ? right_axis : left_axis_);
+  };
+
+  // Stacks: one for the current run, one for the baseline.
+  std::vector<double> stack_current, stack_baseline;
+  double left_max = 0, right_max = 0;
+  std::vector<const SeriesData*> markers;
+  bool baseline_in_legend = false;
+  std::vector<QAbstractSeries*> hidden_from_legend;
+
+  for (const SeriesData& s : data_.series) {
+    const QString name = QString::fromStdString(s.name);
+    double& axis_max = (s.axis == Axis::Right && right_axis) ? right_max : left_max;
+    switch (s.kind) {
+      case SeriesKind::Area: {
+        std::vector<double>& stack = s.baseline ? stack_baseline : stack_current;
+        if (stack.size() < s.y.size()) stack.resize(s.y.size(), 0.0);
+        std::vector<double> lower(stack.begin(), stack.begin() + static_cast<std::ptrdiff_t>(s.y.size()));
+        for (std::size_t i = 0; i < s.y.size(); ++i) stack[i] += s.y[i];
+        std::vector<double> upper(stack.begin(), stack.begin() + static_cast<std::ptrdiff_t>(s.y.size()));
+        for (double v : upper) axis_max = std::max(axis_max, v);
+        if (s.baseline) {
+          auto* edge = new QLineSeries;
+          edge->setName(name);
+          edge->append(points_of(s, upper));
+          edge->setPen(series_pen(s, 1.6));
+          attach(edge, s);
+          if (baseline_in_legend) hidden_from_legend.push_back(edge);
+          baseline_in_legend = true;
+        } else {
+          auto* up = new QLineSeries;
+          up->append(points_of(s, upper));
+          auto* low = new QLineSeries;
+          low->append(points_of(s, lower));
+          auto* area = new QAreaSeries(up, low);
+          up->setParent(area);
+          low->setParent(area);
+          area->setName(name);
+          QColor fill = color_of(s.color);
+          fill.setAlpha(200);
+          area->setBrush(fill);
+          area->setPen(QPen(color_of(s.color).darker(115), 0.8));
+          attach(area, s);
+          if (!label_anchor_) label_anchor_ = up;
+        }
+        break;
+      }
+      case SeriesKind::Line:
+      case SeriesKind::Step: {
+        auto* line = new QLineSeries;
+        line->setName(name);
+        line->append(s.kind == SeriesKind::Step ? step_points(s) : points_of(s, s.y));
+        line->setPen(series_pen(s, 2.0));
+        for (double v : s.y)
+          if (std::isfinite(v)) axis_max = std::max(axis_max, v);
+        attach(line, s);
+        if (s.axis == Axis::Left && !label_anchor_) label_anchor_ = line;
+        if (s.baseline) {
+          if (baseline_in_legend) hidden_from_legend.push_back(line);
+          baseline_in_legend = true;
+        }
+        break;
+      }
+      case SeriesKind::Events: {
+        if (s.x.empty()) break;  // no such decision: keep the legend short
+        auto* dots = new QScatterSeries;
+        dots->setName(name);
+        dots->append(points_of(s, s.y));
+        dots->setMarkerSize(s.baseline ? 8 : 10);
+        dots->setMarkerShape(s.baseline ? QScatterSeries::MarkerShapeRectangle : QScatterSeries::MarkerShapeCircle);
+        if (s.baseline) {
+          dots->setBrush(Qt::NoBrush);
+          dots->setPen(QPen(color_of(s.color), 1.2, Qt::DashLine));
+          hidden_from_legend.push_back(dots);
+        } else {
+          dots->setBrush(color_of(s.color));
+          dots->setPen(QPen(Qt::white, 1));
+        }
+        attach(dots, s);
+        break;
+      }
+      case SeriesKind::Marker:
+        markers.push_back(&s);
+        break;
+    }
+  }
+
+  fit_value_axis(left_axis_, left_max);
+  if (right_axis) fit_value_axis(right_axis, right_max);
+
+  // Vertical markers span the left axis; labels sit at their top.
+  bool marker_in_legend = false;
+  for (const SeriesData* s : markers) {
+    for (std::size_t i = 0; i < s->x.size(); ++i) {
+      auto* vline = new QLineSeries;
+      vline->setName(QString::fromStdString(s->name));
+      vline->append(s->x[i], left_axis_->min());
+      vline->append(s->x[i], left_axis_->max());
+      QPen pen(color_of(s->color).lighter(s->baseline ? 160 : 100), s->baseline ? 1.0 : 1.2,
+               s->baseline ? Qt::DashLine : Qt::DotLine);
+      vline->setPen(pen);
+      attach(vline, *s);
+      if (s->baseline || marker_in_legend) hidden_from_legend.push_back(vline);
+      marker_in_legend = marker_in_legend || !s->baseline;
+      if (!label_anchor_) label_anchor_ = vline;
+      if (i < s->labels.size() && !s->labels[i].empty()) {
+        auto* text = new QGraphicsSimpleTextItem(QString::fromStdString(s->labels[i]), chart);
+        QFont f = text->font();
+        f.setPointSizeF(7.5);
+        text->setFont(f);
+        text->setBrush(color_of(s->color));
+        text->setZValue(20);
+        marker_labels_.emplace_back(text, QPointF(s->x[i], left_axis_->max()));
+      }
+    }
+  }
+
+  for (QAbstractSeries* series : hidden_from_legend)
+    for (QLegendMarker* m : chart->legend()->markers(series)) m->setVisible(false);
+  for (QAbstractSeries* series : chart->series())
+    for (QLegendMarker* m : chart->legend()->markers(series))
+      if (m->label().startsWith(QStringLiteral("baseline: "))) m->setLabel(tr("baseline (dashed)"));
+  chart->legend()->setVisible(!data_.series.empty());
+
+  x_axis_->setRange(0, data_.x_max > 0 ? data_.x_max : 1);
+  x_axis_->setLabelFormat(QStringLiteral("%.0f"));
+  connect(x_axis_, &QValueAxis::rangeChanged, this, &ChartPanel::on_x_range_changed);
+  connect(chart, &QChart::plotAreaChanged, this, [this] { place_marker_labels(); });
+
+  view_->setChart(chart);
+  delete old;
+  place_marker_labels();
+}
+
+void ChartPanel::place_marker_labels() {
+  if (!label_anchor_) return;
+  QChart* c = chart();
+  const QRectF plot = c->plotArea();
+  for (auto& [item, at] : marker_labels_) {
+    const QPointF p = c->mapToPosition(at, label_anchor_);
+    const bool inside = p.x() >= plot.left() - 1 && p.x() <= plot.right() + 1;
+    item->setVisible(inside);
+    item->setPos(p.x() + 2, plot.top() + 1);
+  }
+}
+
+void ChartPanel::on_x_range_changed(double min_h, double max_h) {
+  x_axis_->setLabelFormat(max_h - min_h < 10 ? QStringLiteral("%.1f") : QStringLiteral("%.0f"));
+  place_marker_labels();
+  if (!applying_range_) emit time_range_changed(min_h, max_h);
+}
+
+std::pair<double, double> ChartPanel::time_range() const { return {x_axis_->min(), x_axis_->max()}; }
+
+void ChartPanel::set_time_range(double min_h, double max_h) {
+  if (!(max_h > min_h)) return;
+  applying_range_ = true;
+  x_axis_->setRange(min_h, max_h);
+  applying_range_ = false;
+}
+
+void ChartPanel::reset_time_range() {
+  const double max = data_.x_max > 0 ? data_.x_max : 1;
+  set_time_range(0, max);
+  emit time_range_changed(0, max);
+}
+
+void ChartPanel::zoom_time(double factor, double centre_h) {
+  const auto [lo, hi] = time_range();
+  const double full = data_.x_max > 0 ? data_.x_max : 1;
+  double new_lo = centre_h - (centre_h - lo) * factor;
+  double new_hi = centre_h + (hi - centre_h) * factor;
+  if (new_hi - new_lo >= full) {
+    new_lo = 0;
+    new_hi = full;
+  }
+  if (new_hi - new_lo < 1e-3) return;
+  set_time_range(new_lo, new_hi);
+  emit time_range_changed(new_lo, new_hi);
+}
+
+QString ChartPanel::tooltip_at(double t_h, double tolerance_h) const {
+  QString text = QStringLiteral("<b>t = %1 h</b>").arg(QLocale().toString(t_h, 'f', 2));
+  int rows = 0;
+  for (const SeriesData& s : data_.series) {
+    if (s.x.empty() || rows >= 30) continue;
+    if (s.kind == SeriesKind::Events || s.kind == SeriesKind::Marker) {
+      for (std::size_t i = 0; i < s.x.size(); ++i) {
+        if (std::fabs(s.x[i] - t_h) > tolerance_h || i >= s.labels.size() || s.labels[i].empty()) continue;
+        if (s.kind == SeriesKind::Marker) continue;  // the event markers say it in full
+        text += QStringLiteral("<br>%1 h: %2")
+                    .arg(QLocale().toString(s.x[i], 'f', 2), QString::fromStdString(s.labels[i]).toHtmlEscaped());
+        ++rows;
+      }
+      continue;
+    }
+    // The nearest point, if the time is within the series' span.
+    const auto it = std::lower_bound(s.x.begin(), s.x.end(), t_h);
+    std::size_t i = static_cast<std::size_t>(it - s.x.begin());
+    if (i == s.x.size()) i = s.x.size() - 1;
+    if (i > 0 && std::fabs(s.x[i - 1] - t_h) < std::fabs(s.x[i] - t_h)) i = i - 1;
+    const double spacing = s.x.size() > 1 ? (s.x.back() - s.x.front()) / static_cast<double>(s.x.size() - 1) : 1.0;
+    if (std::fabs(s.x[i] - t_h) > spacing) continue;
+    const QString name = QString::fromStdString(s.name).toHtmlEscaped();
+    text += QStringLiteral("<br><span style='color:%1'>%2</span>: %3")
+                .arg(color_of(s.color).name(), s.baseline ? QStringLiteral("<i>%1</i>").arg(name) : name,
+                     format_value(s.y[i]));
+    ++rows;
+  }
+  return text;
+}
+
+namespace {
+
+QString save_atomically(const QString& path, const std::function<bool(QIODevice&)>& write) {
+  QSaveFile file(path);
+  if (!file.open(QIODevice::WriteOnly))
+    return QObject::tr("cannot write %1: %2").arg(path, file.errorString());
+  if (!write(file)) {
+    file.cancelWriting();
+    return QObject::tr("cannot write %1").arg(path);
+  }
+  if (!file.commit()) return QObject::tr("cannot write %1: %2").arg(path, file.errorString());
+  return {};
+}
+
+}  // namespace
+
+QString ChartPanel::export_png(const QString& path) const {
+  const QPixmap pixmap = view_->grab();
+  return save_atomically(path, [&](QIODevice& out) { return pixmap.save(&out, "PNG"); });
+}
+
+QString ChartPanel::export_svg(const QString& path) const {
+  return save_atomically(path, [&](QIODevice& out) {
+    QSvgGenerator svg;
+    svg.setOutputDevice(&out);
+    svg.setSize(view_->size());
+    svg.setViewBox(QRect(QPoint(0, 0), view_->size()));
+    svg.setTitle(QString::fromStdString(data_.title));
+    svg.setDescription(tr("otasim planner chart"));
+    QPainter painter;
+    if (!painter.begin(&svg)) return false;
+    view_->render(&painter, QRectF(QPoint(0, 0), view_->size()), view_->viewport()->rect());
+    return painter.end();
+  });
+}
+
+QString ChartPanel::export_csv(const QString& path) const {
+  const std::string err = models::write_file_atomically(path.toStdString(), chart_csv(data_));
+  return QString::fromStdString(err);
+}
+
+void ChartPanel::ask_and_export(const QString& kind) {
+  const QString suggested = QString::fromStdString(data_.id.empty() ? std::string("chart") : data_.id) + "." + kind;
+  const QString filter = kind == QLatin1String("png")   ? tr("PNG image (*.png)")
+                         : kind == QLatin1String("svg") ? tr("SVG drawing (*.svg)")
+                                                        : tr("CSV (*.csv)");
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export chart"), suggested, filter);
+  if (path.isEmpty()) return;
+  const QString err = kind == QLatin1String("png")   ? export_png(path)
+                      : kind == QLatin1String("svg") ? export_svg(path)
+                                                     : export_csv(path);
+  emit status_message(err.isEmpty() ? tr("Exported %1").arg(path) : err);
+}
+
+}  // namespace ota::gui
