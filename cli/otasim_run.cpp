@@ -205,6 +205,31 @@ int otasim_run(int argc, char** argv) {
   std::printf("  data         %.1f MB ($%.2f cellular, $%.2f server egress)   energy %.0f J (%.1f mAh on batteries)\n",
               static_cast<double>(t.data_bytes) / 1e6, t.data_cost_usd, t.server_egress_cost_usd, t.energy_j,
               t.energy_mah);
+  const auto ull = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+  std::printf("  delivery     origin %.1f MB, CDN edges %.1f MB ($%.2f, %llu cache fills), peers %.1f MB   "
+              "peak %.0f requests/s\n",
+              static_cast<double>(t.origin_bytes) / 1e6, static_cast<double>(t.edge_bytes) / 1e6, t.cdn_cost_usd,
+              ull(t.cdn_fills), static_cast<double>(t.peer_bytes) / 1e6, t.peak_requests_per_s);
+  if (t.learned_by_push > 0)
+    std::printf("  learned      %llu by push (mean %.0f s after the offer), %llu by poll (mean %.0f s)\n",
+                ull(t.learned_by_push), t.push_delay_mean_s.value_or(0), ull(t.learned_by_poll),
+                t.poll_delay_mean_s.value_or(0));
+  if (t.p2p_seeds > 0)
+    std::printf("  p2p          %llu seeds, %llu fallbacks to the origin, %llu tampered transfers rejected (%.1f MB, "
+                "%.0f J wasted), %llu tampered installs\n",
+                ull(t.p2p_seeds), ull(t.p2p_fallbacks), ull(t.p2p_rejected_transfers),
+                static_cast<double>(t.p2p_wasted_bytes) / 1e6, t.p2p_wasted_energy_j, ull(t.tampered_installs));
+  const RolloutSummary& ro = report.rollout;
+  std::printf("  rollout      %s after %zu stage%s; exposed %llu, withdrawn %llu, timed out %llu", ro.state.c_str(),
+              ro.stages_opened, ro.stages_opened == 1 ? "" : "s", ull(t.exposed), ull(t.withdrawn),
+              ull(t.timed_out));
+  if (ro.stopped_at_s) std::printf("; stopped at %.1f h", *ro.stopped_at_s / 3600);
+  if (t.reverted > 0 || t.revert_refused > 0)
+    std::printf("; reverted %llu, revert refused %llu", ull(t.reverted), ull(t.revert_refused));
+  std::printf("\n");
+  for (const RolloutEvent& e : ro.events)
+    if (!e.reason.empty() && e.kind != "ramp")
+      std::printf("               %.2f h %s: %s\n", e.t_s / 3600, e.kind.c_str(), e.reason.c_str());
   std::printf("  battery deferrals %llu   power losses %llu   drops %llu   service calls %llu ($%.0f)\n",
               static_cast<unsigned long long>(t.deferred_battery), static_cast<unsigned long long>(t.power_losses),
               static_cast<unsigned long long>(t.transfer_drops), static_cast<unsigned long long>(t.service_calls),

@@ -374,8 +374,8 @@ void MainWindow::show_results() {
     return;
   }
   const models::RunReport* base = baseline_ ? &baseline_->first() : nullptr;
-  std::vector<ChartData> data = all_charts(current_->first(), base);
-  for (std::size_t i = 0; i < charts_.size() && i < data.size(); ++i) charts_[i]->set_data(std::move(data[i]));
+  std::vector<ChartData> drawn = all_charts(current_->first(), base);
+  for (std::size_t i = 0; i < charts_.size() && i < drawn.size(); ++i) charts_[i]->set_data(std::move(drawn[i]));
   totals_->show_runs(baseline_.get(), current_.get());
   if (baseline_) {
     totals_title_->setText(tr("<b>Totals</b> — current <b>%1</b> vs baseline <b>%2</b> (dashed on the charts)")
