@@ -83,6 +83,11 @@ ChartData make_chart(std::string id, std::string title, std::string left, std::s
   c.left_label = std::move(left);
   c.right_label = std::move(right);
   c.x_max = horizon_h(current, baseline);
+  const double active = std::max(activity_end_h(current), baseline ? activity_end_h(*baseline) : 0.0);
+  // Show the active span with some of the calm after it; a run that is busy
+  // to its end is shown whole.
+  c.x_active = std::min(c.x_max, std::max(active * 1.25, std::min(c.x_max, 4 * current.series.bin_s / kHour)));
+  if (c.x_active >= 0.8 * c.x_max) c.x_active = c.x_max;
   return c;
 }
 
@@ -107,6 +112,24 @@ std::string event_label(const models::RolloutEvent& e) {
 bool is_stop(const std::string& kind) { return kind == "pause" || kind == "abort" || kind == "rollback"; }
 
 }  // namespace
+
+double activity_end_h(const RunReport& r) {
+  const Series& s = r.series;
+  double end = 0;
+  for (std::size_t i = 0; i < s.t_s.size(); ++i) {
+    bool active = s.bytes_per_s[i] > 0 || s.updates[i] > 0 || s.failures[i] > 0 || s.rollbacks[i] > 0 ||
+                  s.bricks[i] > 0 || s.battery_deferrals[i] > 0 || s.downloading[i] > 0 || s.installing[i] > 0 ||
+                  s.rebooting[i] > 0 || s.queue_length_peak[i] > 0;
+    if (i > 0) {
+      for (const auto* level : {&s.offered, &s.updated, &s.idle, &s.waiting, &s.rolled_back, &s.bricked, &s.refused,
+                                &s.battery_blocked})
+        active = active || (*level)[i] != (*level)[i - 1];
+    }
+    if (active) end = (s.t_s[i] + s.bin_s) / kHour;
+  }
+  for (const models::RolloutEvent& e : r.rollout.events) end = std::max(end, e.t_s / kHour);
+  return end;
+}
 
 ChartData adoption_chart(const RunReport& current, const RunReport* baseline) {
   ChartData c = make_chart("adoption", "Adoption by version and state", "devices", "", current, baseline);
@@ -221,14 +244,23 @@ ChartData battery_chart(const RunReport& current, const RunReport* baseline) {
 ChartData timeline_chart(const RunReport& current, const RunReport* baseline) {
   ChartData c = make_chart("timeline", "Stage timeline and gate decisions", "offered (% of fleet)", "", current,
                            baseline);
+  c.left_fixed_max = 100;
   add_pair(c, current, baseline, [](const RunReport& r) {
-    std::vector<double> x{0.0}, y{0.0};
+    // The offered share from the bins, sharpened by the decisions' own counts:
+    // a stage opens at its event's time, not at the end of its bin.
+    const double devices = r.totals.devices ? static_cast<double>(r.totals.devices) : 1.0;
+    std::vector<std::pair<double, double>> points{{0.0, 0.0}};
     const std::vector<double> ends = bin_ends_h(r.series);
-    for (std::size_t i = 0; i < ends.size(); ++i) {
-      x.push_back(ends[i]);
-      y.push_back(r.totals.devices ? 100.0 * static_cast<double>(r.series.offered[i]) /
-                                         static_cast<double>(r.totals.devices)
-                                   : 0.0);
+    for (std::size_t i = 0; i < ends.size(); ++i)
+      points.emplace_back(ends[i], 100.0 * static_cast<double>(r.series.offered[i]) / devices);
+    for (const models::RolloutEvent& e : r.rollout.events)
+      points.emplace_back(e.t_s / kHour, 100.0 * static_cast<double>(e.offered) / devices);
+    std::stable_sort(points.begin(), points.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<double> x, y;
+    for (const auto& [t, v] : points) {
+      x.push_back(t);
+      y.push_back(v);
     }
     return line("offered", 0x1565c0, std::move(x), std::move(y), SeriesKind::Step);
   });

@@ -7,6 +7,7 @@
 #include <QGraphicsLineItem>
 #include <QGraphicsSimpleTextItem>
 #include <QHBoxLayout>
+#include <QLabel>
 #include <QLegend>
 #include <QLegendMarker>
 #include <QLineSeries>
@@ -73,11 +74,56 @@ void style_axis(QValueAxis* axis, const QString& title) {
   axis->setTitleFont(t);
 }
 
+// A round step of about `span` / `parts`: 1, 2, 2.5 or 5 times a power of ten.
+double nice_step(double span, int parts) {
+  const double raw = span / parts;
+  const double power = std::pow(10.0, std::floor(std::log10(raw)));
+  for (double m : {1.0, 2.0, 2.5, 5.0})
+    if (m * power >= raw) return m * power;
+  return 10 * power;
+}
+
+// [0, a round number just above `max`] with a tick at every step.
 void fit_value_axis(QValueAxis* axis, double max) {
   if (!(max > 0) || !std::isfinite(max)) max = 1;
-  axis->setRange(0, max * 1.05);
-  axis->applyNiceNumbers();
-  axis->setLabelFormat(axis->max() >= 20 ? QStringLiteral("%.0f") : QStringLiteral("%.2g"));
+  const double step = nice_step(max * 1.02, 4);
+  const double top = std::ceil(max * 1.02 / step) * step;
+  axis->setRange(0, top);
+  axis->setTickCount(static_cast<int>(std::lround(top / step)) + 1);
+  axis->setLabelFormat(step >= 1 ? QStringLiteral("%.0f") : step >= 0.1 ? QStringLiteral("%.1f") : QStringLiteral("%.3g"));
+}
+
+// Time ticks at whole hours, days or weeks where the span allows.
+void fit_time_ticks(QValueAxis* axis, double lo, double hi) {
+  const double span = hi - lo;
+  if (!(span > 0)) return;
+  static const double steps[] = {0.25, 0.5, 1, 2, 3, 6, 12, 24, 48, 72, 168, 336, 720, 1440, 2160, 4320, 8760};
+  double step = steps[std::size(steps) - 1];
+  for (double candidate : steps)
+    if (span / candidate <= 7) {
+      step = candidate;
+      break;
+    }
+  if (span / step > 7) step = nice_step(span, 6);
+  axis->setTickType(QValueAxis::TicksDynamic);
+  axis->setTickAnchor(0);
+  axis->setTickInterval(step);
+  axis->setLabelFormat(step < 1 ? QStringLiteral("%.2f") : QStringLiteral("%.0f"));
+}
+
+// The legend entry's swatch: a block for areas, a dot for markers, a line otherwise.
+QString swatch(const SeriesData& s) {
+  const QString colour = color_of(s.color).name();
+  switch (s.kind) {
+    case SeriesKind::Area: return QStringLiteral("<span style='color:%1'>■</span>").arg(colour);
+    case SeriesKind::Events: return QStringLiteral("<span style='color:%1'>●</span>").arg(colour);
+    case SeriesKind::Marker: return QStringLiteral("<span style='color:%1'>┊</span>").arg(colour);
+    default: return QStringLiteral("<span style='color:%1'><b>━</b></span>").arg(colour);
+  }
+}
+
+bool all_zero(const SeriesData& s) {
+  return std::all_of(s.y.begin(), s.y.end(), [](double v) { return v == 0; });
 }
 
 }  // namespace
@@ -206,13 +252,34 @@ ChartPanel::ChartPanel(const QString& title, QWidget* parent) : QWidget(parent) 
     bar->addWidget(b);
     return b;
   };
+  add_button(tr("Active span"), tr("Show the span where the runs change"), [this] { fit_activity(); });
   add_button(tr("Whole run"), tr("Show the whole run (or double-click the chart)"), [this] { reset_time_range(); });
   add_button(tr("PNG"), tr("Export this chart as a PNG image"), [this] { ask_and_export(QStringLiteral("png")); });
   add_button(tr("SVG"), tr("Export this chart as an SVG drawing"), [this] { ask_and_export(QStringLiteral("svg")); });
   add_button(tr("CSV"), tr("Export the data of this chart as CSV"), [this] { ask_and_export(QStringLiteral("csv")); });
   layout->addLayout(bar);
+  // The frame is what exports show: the chart and its legend, not the buttons.
+  frame_ = new QWidget(this);
+  frame_->setAutoFillBackground(true);
+  QPalette pal = frame_->palette();
+  pal.setColor(QPalette::Window, Qt::white);
+  frame_->setPalette(pal);
+  auto* frame_layout = new QVBoxLayout(frame_);
+  frame_layout->setContentsMargins(0, 0, 0, 2);
+  frame_layout->setSpacing(0);
   view_ = new PlannerChartView(this, new QChart);
-  layout->addWidget(view_, 1);
+  view_->setParent(frame_);
+  frame_layout->addWidget(view_, 1);
+  legend_ = new QLabel(frame_);
+  legend_->setWordWrap(true);
+  legend_->setTextFormat(Qt::RichText);
+  legend_->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
+  legend_->setContentsMargins(6, 0, 6, 0);
+  QFont legend_font = legend_->font();
+  legend_font.setPointSizeF(7.5);
+  legend_->setFont(legend_font);
+  frame_layout->addWidget(legend_);
+  layout->addWidget(frame_, 1);
   clear(title);
 }
 
@@ -239,10 +306,7 @@ void ChartPanel::rebuild() {
   title_font.setBold(true);
   chart->setTitleFont(title_font);
   chart->setMargins(QMargins(4, 2, 4, 2));
-  chart->legend()->setAlignment(Qt::AlignBottom);
-  QFont legend_font = chart->legend()->font();
-  legend_font.setPointSizeF(7.5);
-  chart->legend()->setFont(legend_font);
+  chart->legend()->hide();  // the panel's own legend wraps; Qt's truncates
   marker_labels_.clear();
   label_anchor_ = nullptr;
 
@@ -269,14 +333,13 @@ void ChartPanel::rebuild() {
   std::vector<double> stack_current, stack_baseline;
   double left_max = 0, right_max = 0;
   std::vector<const SeriesData*> markers;
-  bool baseline_in_legend = false;
-  std::vector<QAbstractSeries*> hidden_from_legend;
 
   for (const SeriesData& s : data_.series) {
     const QString name = QString::fromStdString(s.name);
     double& axis_max = (s.axis == Axis::Right && right_axis) ? right_max : left_max;
     switch (s.kind) {
       case SeriesKind::Area: {
+        if (all_zero(s)) break;  // adds nothing to the stack but a line along its top
         std::vector<double>& stack = s.baseline ? stack_baseline : stack_current;
         if (stack.size() < s.y.size()) stack.resize(s.y.size(), 0.0);
         std::vector<double> lower(stack.begin(), stack.begin() + static_cast<std::ptrdiff_t>(s.y.size()));
@@ -289,8 +352,6 @@ void ChartPanel::rebuild() {
           edge->append(points_of(s, upper));
           edge->setPen(series_pen(s, 1.6));
           attach(edge, s);
-          if (baseline_in_legend) hidden_from_legend.push_back(edge);
-          baseline_in_legend = true;
         } else {
           auto* up = new QLineSeries;
           up->append(points_of(s, upper));
@@ -319,10 +380,6 @@ void ChartPanel::rebuild() {
           if (std::isfinite(v)) axis_max = std::max(axis_max, v);
         attach(line, s);
         if (s.axis == Axis::Left && !label_anchor_) label_anchor_ = line;
-        if (s.baseline) {
-          if (baseline_in_legend) hidden_from_legend.push_back(line);
-          baseline_in_legend = true;
-        }
         break;
       }
       case SeriesKind::Events: {
@@ -335,7 +392,6 @@ void ChartPanel::rebuild() {
         if (s.baseline) {
           dots->setBrush(Qt::NoBrush);
           dots->setPen(QPen(color_of(s.color), 1.2, Qt::DashLine));
-          hidden_from_legend.push_back(dots);
         } else {
           dots->setBrush(color_of(s.color));
           dots->setPen(QPen(Qt::white, 1));
@@ -349,11 +405,16 @@ void ChartPanel::rebuild() {
     }
   }
 
-  fit_value_axis(left_axis_, left_max);
+  if (data_.left_fixed_max > 0) {
+    left_axis_->setRange(0, data_.left_fixed_max);
+    left_axis_->setTickCount(5);
+    left_axis_->setLabelFormat(QStringLiteral("%.0f"));
+  } else {
+    fit_value_axis(left_axis_, left_max);
+  }
   if (right_axis) fit_value_axis(right_axis, right_max);
 
   // Vertical markers span the left axis; labels sit at their top.
-  bool marker_in_legend = false;
   for (const SeriesData* s : markers) {
     for (std::size_t i = 0; i < s->x.size(); ++i) {
       auto* vline = new QLineSeries;
@@ -364,8 +425,6 @@ void ChartPanel::rebuild() {
                s->baseline ? Qt::DashLine : Qt::DotLine);
       vline->setPen(pen);
       attach(vline, *s);
-      if (s->baseline || marker_in_legend) hidden_from_legend.push_back(vline);
-      marker_in_legend = marker_in_legend || !s->baseline;
       if (!label_anchor_) label_anchor_ = vline;
       if (i < s->labels.size() && !s->labels[i].empty()) {
         auto* text = new QGraphicsSimpleTextItem(QString::fromStdString(s->labels[i]), chart);
@@ -379,15 +438,28 @@ void ChartPanel::rebuild() {
     }
   }
 
-  for (QAbstractSeries* series : hidden_from_legend)
-    for (QLegendMarker* m : chart->legend()->markers(series)) m->setVisible(false);
-  for (QAbstractSeries* series : chart->series())
-    for (QLegendMarker* m : chart->legend()->markers(series))
-      if (m->label().startsWith(QStringLiteral("baseline: "))) m->setLabel(tr("baseline (dashed)"));
-  chart->legend()->setVisible(!data_.series.empty());
+  // The legend: the current run's series that show something, then one entry
+  // for the baseline's dashed lines.
+  QStringList entries;
+  bool has_baseline = false;
+  for (const SeriesData& sd : data_.series) {
+    if (sd.baseline) {
+      has_baseline = true;
+      continue;
+    }
+    if (sd.x.empty() || (sd.kind == SeriesKind::Area && all_zero(sd))) continue;
+    entries << QStringLiteral("<span style='white-space:nowrap'>%1&nbsp;%2</span>")
+                   .arg(swatch(sd), QString::fromStdString(sd.name).toHtmlEscaped());
+  }
+  if (has_baseline)
+    entries << QStringLiteral("<span style='white-space:nowrap'><span style='color:#555'>╌╌</span>&nbsp;<i>%1</i></span>")
+                   .arg(tr("baseline (dashed)"));
+  legend_->setText(entries.join(QStringLiteral(" &nbsp; ")));
+  legend_->setVisible(!entries.isEmpty());
 
-  x_axis_->setRange(0, data_.x_max > 0 ? data_.x_max : 1);
-  x_axis_->setLabelFormat(QStringLiteral("%.0f"));
+  const double shown = data_.x_active > 0 ? data_.x_active : (data_.x_max > 0 ? data_.x_max : 1);
+  x_axis_->setRange(0, shown);
+  fit_time_ticks(x_axis_, 0, shown);
   connect(x_axis_, &QValueAxis::rangeChanged, this, &ChartPanel::on_x_range_changed);
   connect(chart, &QChart::plotAreaChanged, this, [this] { place_marker_labels(); });
 
@@ -400,16 +472,30 @@ void ChartPanel::place_marker_labels() {
   if (!label_anchor_) return;
   QChart* c = chart();
   const QRectF plot = c->plotArea();
-  for (auto& [item, at] : marker_labels_) {
+  // Left to right; a label that would overlap the one before it in its row
+  // drops to the next row.
+  std::vector<std::size_t> order(marker_labels_.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return marker_labels_[a].second.x() < marker_labels_[b].second.x(); });
+  std::vector<double> row_end;
+  for (std::size_t i : order) {
+    auto& [item, at] = marker_labels_[i];
     const QPointF p = c->mapToPosition(at, label_anchor_);
     const bool inside = p.x() >= plot.left() - 1 && p.x() <= plot.right() + 1;
     item->setVisible(inside);
-    item->setPos(p.x() + 2, plot.top() + 1);
+    if (!inside) continue;
+    const double width = item->boundingRect().width();
+    std::size_t row = 0;
+    while (row < row_end.size() && row_end[row] > p.x()) ++row;
+    if (row == row_end.size()) row_end.push_back(0);
+    row_end[row] = p.x() + 2 + width + 3;
+    item->setPos(p.x() + 2, plot.top() + 1 + static_cast<double>(row) * (item->boundingRect().height() + 1));
   }
 }
 
 void ChartPanel::on_x_range_changed(double min_h, double max_h) {
-  x_axis_->setLabelFormat(max_h - min_h < 10 ? QStringLiteral("%.1f") : QStringLiteral("%.0f"));
+  fit_time_ticks(x_axis_, min_h, max_h);
   place_marker_labels();
   if (!applying_range_) emit time_range_changed(min_h, max_h);
 }
@@ -421,6 +507,12 @@ void ChartPanel::set_time_range(double min_h, double max_h) {
   applying_range_ = true;
   x_axis_->setRange(min_h, max_h);
   applying_range_ = false;
+}
+
+void ChartPanel::fit_activity() {
+  const double shown = data_.x_active > 0 ? data_.x_active : (data_.x_max > 0 ? data_.x_max : 1);
+  set_time_range(0, shown);
+  emit time_range_changed(0, shown);
 }
 
 void ChartPanel::reset_time_range() {
@@ -491,7 +583,7 @@ QString save_atomically(const QString& path, const std::function<bool(QIODevice&
 }  // namespace
 
 QString ChartPanel::export_png(const QString& path) const {
-  const QPixmap pixmap = view_->grab();
+  const QPixmap pixmap = frame_->grab();
   return save_atomically(path, [&](QIODevice& out) { return pixmap.save(&out, "PNG"); });
 }
 
@@ -499,13 +591,13 @@ QString ChartPanel::export_svg(const QString& path) const {
   return save_atomically(path, [&](QIODevice& out) {
     QSvgGenerator svg;
     svg.setOutputDevice(&out);
-    svg.setSize(view_->size());
-    svg.setViewBox(QRect(QPoint(0, 0), view_->size()));
+    svg.setSize(frame_->size());
+    svg.setViewBox(QRect(QPoint(0, 0), frame_->size()));
     svg.setTitle(QString::fromStdString(data_.title));
     svg.setDescription(tr("otasim planner chart"));
     QPainter painter;
     if (!painter.begin(&svg)) return false;
-    view_->render(&painter, QRectF(QPoint(0, 0), view_->size()), view_->viewport()->rect());
+    frame_->render(&painter);
     return painter.end();
   });
 }

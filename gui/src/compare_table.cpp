@@ -29,6 +29,7 @@ const char* const kHeadline[] = {
 bool is_usd(const std::string& m) { return m.ends_with("_usd"); }
 bool is_hours(const std::string& m) { return m.ends_with("_h"); }
 bool is_share(const std::string& m) { return m.ends_with("_share"); }
+bool is_bytes(const std::string& m) { return m.ends_with("_bytes"); }
 
 QTableWidgetItem* number_item(const QString& text, double v) {
   auto* item = new QTableWidgetItem(text);
@@ -85,8 +86,11 @@ CompareTable::CompareTable(QWidget* parent) : QTableWidget(parent) {
   setHorizontalHeaderLabels({tr("Metric"), tr("Baseline"), tr("Current"), tr("Difference"), tr("Change")});
   verticalHeader()->setVisible(false);
   verticalHeader()->setDefaultSectionSize(20);
-  horizontalHeader()->setSectionResizeMode(kMetric, QHeaderView::ResizeToContents);
+  // Numbers get the room; long metric names elide (their tooltip has the description).
+  horizontalHeader()->setSectionResizeMode(kMetric, QHeaderView::Interactive);
+  horizontalHeader()->resizeSection(kMetric, 128);
   for (int c = kBaseline; c < kColumnCount; ++c) horizontalHeader()->setSectionResizeMode(c, QHeaderView::Stretch);
+  setTextElideMode(Qt::ElideMiddle);
   setAlternatingRowColors(true);
   setEditTriggers(QAbstractItemView::NoEditTriggers);
   setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -112,11 +116,15 @@ QString CompareTable::format(const std::string& metric, double v) {
   if (std::isnan(v)) return QString();
   if (std::isinf(v)) return v > 0 ? tr("never") : QStringLiteral("−∞");
   const QLocale locale;
-  if (is_usd(metric)) return QStringLiteral("$") + locale.toString(v, 'f', 2);
-  if (is_hours(metric)) return locale.toString(v, 'f', 2) + QStringLiteral(" h");
-  if (is_share(metric)) return locale.toString(100.0 * v, 'f', 2) + QStringLiteral(" %");
-  if (v == std::floor(v) && std::fabs(v) < 1e15) return locale.toString(static_cast<qlonglong>(v));
-  return locale.toString(v, 'g', 6);
+  const QString sign = v < 0 ? QStringLiteral("−") : QString();
+  const double a = std::fabs(v);
+  if (is_usd(metric)) return sign + QStringLiteral("$") + locale.toString(a, 'f', a >= 1000 ? 0 : 2);
+  if (is_hours(metric)) return sign + locale.toString(a, 'f', 2) + QStringLiteral(" h");
+  if (is_share(metric)) return sign + locale.toString(100.0 * a, 'f', 2) + QStringLiteral(" %");
+  if (is_bytes(metric)) return sign + locale.toString(a / 1e6, 'f', a >= 1e8 ? 0 : 2) + QStringLiteral(" MB");
+  if (metric == "energy_j") return sign + locale.toString(a / 1e3, 'f', 1) + QStringLiteral(" kJ");
+  if (a == std::floor(a) && a < 1e15) return sign + locale.toString(static_cast<qlonglong>(a));
+  return sign + locale.toString(a, 'g', 6);
 }
 
 void CompareTable::show_runs(const RunResult* baseline, const RunResult* current) {
@@ -125,16 +133,9 @@ void CompareTable::show_runs(const RunResult* baseline, const RunResult* current
   setColumnHidden(kBaseline, baseline == nullptr);
   setColumnHidden(kDifference, baseline == nullptr);
   setColumnHidden(kChange, baseline == nullptr);
-  if (current) {
-    horizontalHeaderItem(kCurrent)->setText(tr("Current: %1").arg(current->label));
-    horizontalHeaderItem(kCurrent)->setToolTip(current->label);
-  } else {
-    horizontalHeaderItem(kCurrent)->setText(tr("Current"));
-  }
-  if (baseline) {
-    horizontalHeaderItem(kBaseline)->setText(tr("Baseline: %1").arg(baseline->label));
-    horizontalHeaderItem(kBaseline)->setToolTip(baseline->label);
-  }
+  // Short headers keep the numbers readable; the tooltips name the runs.
+  horizontalHeaderItem(kCurrent)->setToolTip(current ? current->label : QString());
+  horizontalHeaderItem(kBaseline)->setToolTip(baseline ? baseline->label : QString());
   std::map<std::string, std::string> descriptions;
   for (const models::MetricInfo& m : models::metrics()) descriptions[m.name] = m.description;
 

@@ -53,6 +53,7 @@ ScenarioForm::ScenarioForm(ScenarioDocument* document, QWidget* parent) : QWidge
   auto* scroll = new QScrollArea(this);
   scroll->setWidgetResizable(true);
   scroll->setFrameShape(QFrame::NoFrame);
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);  // the form fits the panel's width
   outer->addWidget(scroll);
   content_ = new QWidget;
   sections_ = new QVBoxLayout(content_);
@@ -99,7 +100,7 @@ QWidget* ScenarioForm::add_line(QGridLayout* grid, int row, int column, const QS
   edit->setObjectName(QString::fromStdString(pointer));
   edit->setPlaceholderText(default_hint);
   edit->setToolTip(tip);
-  edit->setMinimumWidth(50);
+  edit->setMinimumWidth(40);
   f.editor = edit;
   auto* name = new QLabel(label);
   name->setToolTip(QString::fromStdString(pointer) + (tip.isEmpty() ? QString() : "\n" + tip));
@@ -115,11 +116,15 @@ QWidget* ScenarioForm::add_line(QGridLayout* grid, int row, int column, const QS
 }
 
 QWidget* ScenarioForm::add_choice(QGridLayout* grid, int row, int column, const QString& label,
-                                  const std::string& pointer, std::vector<Choice> choices, const QString& tip) {
+                                  const std::string& pointer, std::vector<Choice> choices, const QString& tip,
+                                  const QString& default_label) {
   Field f;
   f.pointer = pointer;
-  choices.insert(choices.begin(), Choice{tr("(default)"), QString()});
+  choices.insert(choices.begin(),
+                 Choice{default_label.isEmpty() ? tr("(default)") : tr("(default: %1)").arg(default_label), QString()});
   auto* combo = new QComboBox;
+  combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  combo->setMinimumContentsLength(5);
   combo->setObjectName(QString::fromStdString(pointer));
   combo->setToolTip(tip);
   for (const Choice& c : choices) combo->addItem(c.label, c.value);
@@ -191,19 +196,22 @@ void ScenarioForm::rebuild() {
                                  .arg(name.toHtmlEscaped(),
                                       QString::fromStdString(document_->value_text(base + "/link").value_or("?")),
                                       QString::fromStdString(document_->value_text(base + "/power").value_or("?"))));
+    title->setWordWrap(true);
     g->addWidget(title, row++, 0, 1, 4);
     add_line(g, row, 0, tr("Share"), base + "/share", {}, tr("Share of the fleet, (0, 1]; shares sum to 1"));
     add_choice(g, row++, 2, tr("Partitions"), base + "/partitioning", partitioning,
-               tr("A/B, single slot with a recovery image, or single slot"));
-    add_choice(g, row, 0, tr("Delivery"), base + "/notify", notify, tr("How devices learn of the release"));
-    add_choice(g, row++, 2, tr("Source"), base + "/source", source, tr("Where devices download from"));
+               tr("A/B, single slot with a recovery image, or single slot"), tr("A/B"));
+    add_choice(g, row, 0, tr("Delivery"), base + "/notify", notify, tr("How devices learn of the release"),
+               tr("poll"));
+    add_choice(g, row++, 2, tr("Source"), base + "/source", source, tr("Where devices download from"), tr("origin"));
     add_line(g, row++, 0, tr("Power loss/h"), base + "/power_loss_per_hour", tr("mains 1.3e-4, battery 0"),
              tr("Power losses per device-hour"));
   }
 
   // --- Release
   sections_->addWidget(section(tr("Release"), g));
-  add_choice(g, 0, 0, tr("Payload"), "/release/payload", {{tr("full image"), "full"}, {tr("delta"), "delta"}});
+  add_choice(g, 0, 0, tr("Payload"), "/release/payload", {{tr("full image"), "full"}, {tr("delta"), "delta"}}, {},
+             tr("full"));
   add_line(g, 0, 2, tr("Full (KB)"), "/release/full_kb", {}, tr("Full image size, KB = 1000 bytes"));
   add_line(g, 1, 0, tr("Delta (KB)"), "/release/delta_kb", {}, tr("Patch size, KB = 1000 bytes"));
   add_line(g, 1, 2, tr("Boot failure p"), "/release/behaviour/default/boot_failure_probability", QStringLiteral("0"),
@@ -220,7 +228,7 @@ void ScenarioForm::rebuild() {
   add_line(g, 0, 0, tr("Poll every (min)"), "/polling/interval_min", QStringLiteral("60"));
   add_line(g, 0, 2, tr("Jitter"), "/polling/jitter", QStringLiteral("0.1"), tr("Interval x U(1 - j, 1 + j), [0, 1)"));
   add_choice(g, 1, 0, tr("Synchronised"), "/polling/synchronized_start", {{tr("no"), "false"}, {tr("yes"), "true"}},
-             tr("Every device's first poll at t = 0 (thundering herd)"));
+             tr("Every device's first poll at t = 0 (thundering herd)"), tr("no"));
   add_line(g, 1, 2, tr("Push connected"), "/delivery/push/connected_share", QStringLiteral("0.7"),
            tr("Share of push devices connected when notified, [0, 1]"));
   add_line(g, 2, 0, tr("Max requests/s"), "/server/max_requests_per_s", tr("0 = unlimited"));
@@ -262,7 +270,7 @@ void ScenarioForm::rebuild() {
         if (choices.empty()) {
           auto* e = new QLineEdit;
           e->setPlaceholderText(hint);
-          e->setMinimumWidth(40);
+          e->setMinimumWidth(30);
           f.editor = e;
           connect(e, &QLineEdit::textEdited, this, [this, pointer](const QString& text) {
             for (const Field& field : fields_)
@@ -271,6 +279,8 @@ void ScenarioForm::rebuild() {
         } else {
           choices.insert(choices.begin(), Choice{tr("(rollout)"), QString()});
           auto* cb = new QComboBox;
+          cb->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+          cb->setMinimumContentsLength(4);
           for (const Choice& c : choices) cb->addItem(c.label, c.value);
           f.editor = cb;
           f.choices = choices;
@@ -320,14 +330,15 @@ void ScenarioForm::rebuild() {
   }
   auto* gate_title = new QLabel(tr("<b>Default gate</b> <span style='color:#666'>(every stage unless it sets its "
                                    "own)</span>"));
+  gate_title->setWordWrap(true);
   g->addWidget(gate_title, row++, 0, 1, 4);
   add_line(g, row, 0, tr("Max fail rate"), "/rollout/gate/max_failure_rate", tr("none"), tr("failures / reports, [0, 1]"));
   add_line(g, row++, 2, tr("Max rollb. rate"), "/rollout/gate/max_rollback_rate", tr("none"),
            tr("rollbacks / reports, [0, 1]"));
   add_line(g, row, 0, tr("Min reports"), "/rollout/gate/min_reports", QStringLiteral("0"));
   add_choice(g, row++, 2, tr("Mode"), "/rollout/gate/mode",
-             {{tr("threshold"), "threshold"}, {tr("Bayes"), "bayes"}, {tr("SPRT"), "sprt"}});
-  add_choice(g, row, 0, tr("On breach"), "/rollout/gate/on_breach", on_breach);
+             {{tr("threshold"), "threshold"}, {tr("Bayes"), "bayes"}, {tr("SPRT"), "sprt"}}, {}, tr("threshold"));
+  add_choice(g, row, 0, tr("On breach"), "/rollout/gate/on_breach", on_breach, {}, tr("abort"));
   add_line(g, row++, 2, tr("Timeout (h)"), "/rollout/device_timeout_h", tr("0 = never"),
            tr("No report this long after the update started counts as a failure"));
 
@@ -337,7 +348,7 @@ void ScenarioForm::rebuild() {
   add_line(g, row, 0, tr("Service call $"), "/prices/service_call_usd", QStringLiteral("200"));
   add_line(g, row++, 2, tr("Egress $/GB"), "/server/usd_per_gb", QStringLiteral("0.09"));
   add_choice(g, row++, 0, tr("1 MB ="), "/prices/bytes_per_mb",
-             {{tr("10^6 bytes"), "1000000"}, {tr("2^20 bytes"), "1048576"}});
+             {{tr("10^6 bytes"), "1000000"}, {tr("2^20 bytes"), "1048576"}}, {}, tr("10^6 B"));
   int column = 0;
   for (const std::string& link : links_used) {
     add_line(g, row, column, QString::fromStdString(link) + tr(" $/MB"), "/links/" + escape_key(link) + "/usd_per_mb",

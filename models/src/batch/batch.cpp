@@ -118,7 +118,21 @@ std::size_t batch_threads(std::size_t requested, std::size_t jobs) {
   return std::clamp<std::size_t>(t, 1, std::max<std::size_t>(jobs, 1));
 }
 
+namespace {
+BatchExecutor& executor() {
+  static BatchExecutor e;
+  return e;
+}
+}  // namespace
+
+void set_batch_executor(BatchExecutor e) { executor() = std::move(e); }
+
 std::optional<std::vector<RunReport>> run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& options) {
+  if (executor()) return executor()(jobs, options);
+  return run_batch_locally(jobs, options);
+}
+
+std::optional<std::vector<RunReport>> run_batch_locally(const std::vector<BatchJob>& jobs, const BatchOptions& options) {
   const std::size_t n = jobs.size();
   std::vector<RunReport> results(n);
   if (n == 0) return results;

@@ -156,7 +156,17 @@ std::vector<Column> columns(const Series& s) {
 
 }  // namespace
 
+namespace {
+bool& file_output_enabled() {
+  static bool enabled = true;
+  return enabled;
+}
+}  // namespace
+
+void set_file_output_enabled(bool enabled) { file_output_enabled() = enabled; }
+
 std::string write_file_atomically(const std::string& path_text, const std::string& text) {
+  if (!file_output_enabled()) return {};
   const std::filesystem::path path(path_text);
   const auto tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
   {
@@ -225,6 +235,7 @@ std::string series_csv(const Series& s) {
 }
 
 std::string write_report_files(const RunReport& report, const std::string& dir) {
+  if (!file_output_enabled()) return {};
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return "cannot create output directory '" + dir + "': " + ec.message();

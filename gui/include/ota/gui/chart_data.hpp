@@ -39,6 +39,8 @@ struct ChartData {
   std::string title;
   std::string left_label, right_label;  // right_label empty: no right axis
   double x_max = 0;            // the horizon, hours
+  double x_active = 0;         // where the runs stop changing, hours: the span shown first
+  double left_fixed_max = 0;   // > 0: the left axis always spans [0, this] (a percentage)
   std::vector<SeriesData> series;
 };
 
@@ -52,6 +54,11 @@ ChartData timeline_chart(const models::RunReport& current, const models::RunRepo
 
 std::vector<ChartData> all_charts(const models::RunReport& current, const models::RunReport* baseline);
 inline constexpr std::size_t kChartCount = 6;
+
+// The time by which `report` has stopped changing, hours: the last bin with a
+// transfer, an update, a failure or a change of state, or the last rollout
+// decision, whichever is later. 0 when nothing happened.
+double activity_end_h(const models::RunReport& report);
 
 // Cumulative total cost (data + egress + CDN + service calls) at each bin's
 // end: the totals spread over time in proportion to the bytes downloaded in

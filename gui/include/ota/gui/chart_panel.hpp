@@ -18,6 +18,7 @@
 class QChart;
 class QChartView;
 class QGraphicsSimpleTextItem;
+class QLabel;
 class QLineSeries;
 class QValueAxis;
 class QXYSeries;
@@ -38,10 +39,13 @@ class ChartPanel : public QWidget {
 
   QChart* chart() const;
   QChartView* view() const { return view_; }
+  // What the exports show: the chart with its legend.
+  QWidget* frame() const { return frame_; }
+  QLabel* legend() const { return legend_; }
 
   // Exports. Each writes through a temporary file renamed into place and
   // returns an empty string or an error message naming the file.
-  // PNG: the view as on screen (its size times the device pixel ratio).
+  // PNG: the frame as on screen (its size times the device pixel ratio).
   QString export_png(const QString& path) const;
   QString export_svg(const QString& path) const;
   QString export_csv(const QString& path) const;
@@ -52,6 +56,8 @@ class ChartPanel : public QWidget {
   void set_time_range(double min_h, double max_h);
   // The whole run.
   void reset_time_range();
+  // The span where the runs change (what set_data shows first).
+  void fit_activity();
   // Zooms the time axis by `factor` (< 1: in) around `centre_h`, as the wheel does.
   void zoom_time(double factor, double centre_h);
 
@@ -71,6 +77,8 @@ class ChartPanel : public QWidget {
 
   friend class PlannerChartView;
   ChartData data_;
+  QWidget* frame_ = nullptr;
+  QLabel* legend_ = nullptr;
   QChartView* view_ = nullptr;
   QValueAxis* x_axis_ = nullptr;
   QValueAxis* left_axis_ = nullptr;

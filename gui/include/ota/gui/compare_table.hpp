@@ -38,8 +38,8 @@ class CompareTable : public QTableWidget {
   // The confidence interval shown in (row, column), if any.
   bool interval(int row, int column, double& low, double& high) const;
 
-  // The display text of a metric value (thousands separators, hours and USD
-  // with two decimals, "never" for +inf).
+  // The display text of a metric value: thousands separators; USD, hours and
+  // shares with two decimals; bytes in MB (10^6 B); "never" for +inf.
   static QString format(const std::string& metric, double value);
 
   // The metric names in display order.

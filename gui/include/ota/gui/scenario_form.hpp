@@ -70,7 +70,7 @@ class ScenarioForm : public QWidget {
   QWidget* add_line(QGridLayout* grid, int row, int column, const QString& label, const std::string& pointer,
                     const QString& default_hint, const QString& tip = {});
   QWidget* add_choice(QGridLayout* grid, int row, int column, const QString& label, const std::string& pointer,
-                      std::vector<Choice> choices, const QString& tip = {});
+                      std::vector<Choice> choices, const QString& tip = {}, const QString& default_label = {});
   QWidget* wrap(Field& f);
   void apply(const Field& f, const QString& value);
   void load(Field& f, bool keep_focused);

@@ -67,6 +67,18 @@ struct BatchOptions {
 // have joined.
 std::optional<std::vector<RunReport>> run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& options = {});
 
+// run_batch on this process's thread pool, whatever executor is set.
+std::optional<std::vector<RunReport>> run_batch_locally(const std::vector<BatchJob>& jobs,
+                                                        const BatchOptions& options = {});
+
+// How run_batch executes its jobs, process-wide. Empty (the default): the local
+// thread pool. otasim-mpi sets one that spreads jobs over MPI ranks. An
+// executor must return the reports in job order, as run_batch does, so that
+// every summary stays byte-identical.
+using BatchExecutor =
+    std::function<std::optional<std::vector<RunReport>>(const std::vector<BatchJob>&, const BatchOptions&)>;
+void set_batch_executor(BatchExecutor executor);
+
 // `replications` runs of one scenario with seeds replication_seed(base_seed, r),
 // in replication order. `base_seed` defaults to the scenario's seed.
 std::optional<std::vector<RunReport>> run_replications(const Scenario& scenario, const ReleaseArtifacts& artifacts,

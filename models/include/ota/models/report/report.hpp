@@ -140,6 +140,11 @@ std::string report_json(const RunReport& report, bool with_timing = true);
 // The time series as CSV: a header row, then one row per bin.
 std::string series_csv(const Series& series);
 
+// Process-wide: when false, write_file_atomically and write_report_files write
+// nothing and report success. otasim-mpi's ranks other than 0 compute what
+// rank 0 writes; only rank 0 writes it.
+void set_file_output_enabled(bool enabled);
+
 // Writes `text` to `path` through a temporary file beside it and a rename, so
 // a reader never sees a partial file. Returns an error message naming the
 // file, or an empty string.
