@@ -14,6 +14,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -24,6 +25,8 @@
 #include <boost/mpi/collectives.hpp>
 #include <boost/mpi/communicator.hpp>
 #include <boost/mpi/environment.hpp>
+#include <boost/mpi/operations.hpp>
+#include <boost/serialization/vector.hpp>
 #include <boost/serialization/utility.hpp>
 
 #include "../scenario_command.hpp"
@@ -97,6 +100,63 @@ int self_test(int argc, char** argv) {
   return 0;
 }
 
+// One replication, its devices spread over the ranks by contiguous range.
+int shard_run(const mpi::communicator& world, int argc, char** argv) {
+  boost::program_options::options_description opts("otasim-mpi shard SCENARIO.json [options]");
+  std::string out_dir = "out";
+  std::uint64_t seed = 0;
+  opts.add_options()("seed", boost::program_options::value(&seed), "random seed (default: the scenario's)")(
+      "out", boost::program_options::value(&out_dir)->default_value("out"), "directory for report.json and series.csv")(
+      "json", "print the merged report on stdout");
+  ota::cli::ScenarioCommand cmd;
+  if (auto status = ota::cli::parse_scenario_command(argc, argv, opts, cmd)) return *status;
+  if (const std::string why = shard_obstacle(cmd.scenario); !why.empty()) {
+    std::fprintf(stderr, "otasim-mpi shard: scenario: %s\n", why.c_str());
+    return 2;
+  }
+  const auto size = static_cast<std::uint64_t>(world.size()), rank = static_cast<std::uint64_t>(world.rank());
+  const std::uint64_t n = cmd.scenario.devices;
+  Shard shard;
+  shard.first = n * rank / size;
+  shard.end = n * (rank + 1) / size;
+  shard.all_sum = [&world](std::vector<double>& v) {
+    std::vector<double> out(v.size());
+    mpi::all_reduce(world, v.data(), static_cast<int>(v.size()), out.data(), std::plus<double>());
+    v = std::move(out);
+  };
+  shard.all_max = [&world](std::vector<double>& v) {
+    std::vector<double> out(v.size());
+    mpi::all_reduce(world, v.data(), static_cast<int>(v.size()), out.data(), mpi::maximum<double>());
+    v = std::move(out);
+  };
+  RunOptions options;
+  if (cmd.options.count("seed")) options.seed = seed;
+  options.shard = &shard;
+  RunReport mine = run_scenario(cmd.scenario, cmd.artifacts, options);
+  std::vector<RunReport> parts;
+  mpi::gather(world, mine, parts, 0);
+  if (rank != 0) return 0;
+  const RunReport merged = merge_shard_reports(parts);
+  if (const std::string err = write_report_files(merged, out_dir); !err.empty()) {
+    std::fprintf(stderr, "otasim-mpi shard: %s\n", err.c_str());
+    return 1;
+  }
+  if (cmd.options.count("json")) {
+    std::fputs(report_json(merged, false).c_str(), stdout);
+    return 0;
+  }
+  const Totals& t = merged.totals;
+  std::printf("otasim-mpi shard: %s on %llu ranks: %llu devices, updated %llu, rolled back %llu, bricked %llu, "
+              "rollout %s after %zu stages; %llu events, %.2f s\n",
+              cmd.scenario.name.c_str(), static_cast<unsigned long long>(size),
+              static_cast<unsigned long long>(t.devices), static_cast<unsigned long long>(t.updated),
+              static_cast<unsigned long long>(t.rolled_back), static_cast<unsigned long long>(t.bricked),
+              merged.rollout.state.c_str(), merged.rollout.stages_opened,
+              static_cast<unsigned long long>(merged.run.events), merged.run.wall_s);
+  std::printf("report: %s/report.json, %s/series.csv\n", out_dir.c_str(), out_dir.c_str());
+  return 0;
+}
+
 void usage(std::FILE* out) {
   std::fprintf(out,
                "usage: mpirun -np N otasim-mpi COMMAND [options]\n\n"
@@ -104,6 +164,7 @@ void usage(std::FILE* out) {
                "  run     --replications R\n"
                "  sweep   --param /pointer=v1,v2 ...\n"
                "  check   FILE...\n"
+               "  shard   SCENARIO.json: one replication, its devices split over the ranks\n"
                "  self-test SCENARIO.json   check report serialization\n");
 }
 
@@ -134,6 +195,7 @@ int main(int argc, char** argv) {
   else if (cmd == "sweep") status = otasim_sweep(argc - 1, argv + 1);
   else if (cmd == "check") status = otasim_check(argc - 1, argv + 1);
   else if (cmd == "self-test") status = self_test(argc - 1, argv + 1);
+  else if (cmd == "shard") status = shard_run(world, argc - 1, argv + 1);
   else if (world.rank() == 0) {
     std::fprintf(stderr, "otasim-mpi: unknown command '%s'\n", cmd.c_str());
     usage(stderr);

@@ -86,7 +86,7 @@ double nice_step(double span, int parts) {
 // [0, a round number just above `max`] with a tick at every step.
 void fit_value_axis(QValueAxis* axis, double max) {
   if (!(max > 0) || !std::isfinite(max)) max = 1;
-  const double step = nice_step(max * 1.02, 4);
+  const double step = nice_step(max * 1.02, 5);
   const double top = std::ceil(max * 1.02 / step) * step;
   axis->setRange(0, top);
   axis->setTickCount(static_cast<int>(std::lround(top / step)) + 1);

@@ -87,9 +87,9 @@ CompareTable::CompareTable(QWidget* parent) : QTableWidget(parent) {
   verticalHeader()->setVisible(false);
   verticalHeader()->setDefaultSectionSize(20);
   // Numbers get the room; long metric names elide (their tooltip has the description).
-  horizontalHeader()->setSectionResizeMode(kMetric, QHeaderView::Interactive);
-  horizontalHeader()->resizeSection(kMetric, 128);
-  for (int c = kBaseline; c < kColumnCount; ++c) horizontalHeader()->setSectionResizeMode(c, QHeaderView::Stretch);
+  horizontalHeader()->setSectionResizeMode(kMetric, QHeaderView::Stretch);
+  for (int c = kBaseline; c < kColumnCount; ++c)
+    horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
   setTextElideMode(Qt::ElideMiddle);
   setAlternatingRowColors(true);
   setEditTriggers(QAbstractItemView::NoEditTriggers);

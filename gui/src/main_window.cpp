@@ -175,7 +175,7 @@ void MainWindow::build_layout() {
   split->setStretchFactor(0, 0);
   split->setStretchFactor(1, 1);
   split->setStretchFactor(2, 0);
-  split->setSizes({370, 760, 470});
+  split->setSizes({400, 740, 460});
   setCentralWidget(split);
 
   status_ = new QLabel;

@@ -124,7 +124,7 @@ QWidget* ScenarioForm::add_choice(QGridLayout* grid, int row, int column, const 
                  Choice{default_label.isEmpty() ? tr("(default)") : tr("(default: %1)").arg(default_label), QString()});
   auto* combo = new QComboBox;
   combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-  combo->setMinimumContentsLength(5);
+  combo->setMinimumContentsLength(4);
   combo->setObjectName(QString::fromStdString(pointer));
   combo->setToolTip(tip);
   for (const Choice& c : choices) combo->addItem(c.label, c.value);
@@ -225,16 +225,19 @@ void ScenarioForm::rebuild() {
 
   // --- Delivery
   sections_->addWidget(section(tr("Delivery and server"), g));
-  add_line(g, 0, 0, tr("Poll every (min)"), "/polling/interval_min", QStringLiteral("60"));
+  add_line(g, 0, 0, tr("Poll (min)"), "/polling/interval_min", QStringLiteral("60"));
   add_line(g, 0, 2, tr("Jitter"), "/polling/jitter", QStringLiteral("0.1"), tr("Interval x U(1 - j, 1 + j), [0, 1)"));
   add_choice(g, 1, 0, tr("Synchronised"), "/polling/synchronized_start", {{tr("no"), "false"}, {tr("yes"), "true"}},
              tr("Every device's first poll at t = 0 (thundering herd)"), tr("no"));
-  add_line(g, 1, 2, tr("Push connected"), "/delivery/push/connected_share", QStringLiteral("0.7"),
+  add_line(g, 1, 2, tr("Push online"), "/delivery/push/connected_share", QStringLiteral("0.7"),
            tr("Share of push devices connected when notified, [0, 1]"));
-  add_line(g, 2, 0, tr("Max requests/s"), "/server/max_requests_per_s", tr("0 = unlimited"));
-  add_line(g, 2, 2, tr("Max downloads"), "/server/max_concurrent_downloads", tr("0 = unlimited"));
-  add_line(g, 3, 0, tr("Queue limit"), "/server/queue_limit", tr("0 = unlimited"));
-  add_line(g, 3, 2, tr("Bandwidth (Mbit/s)"), "/server/bandwidth_mbps", tr("0 = unlimited"));
+  add_line(g, 2, 0, tr("Requests/s"), "/server/max_requests_per_s", tr("0 = unlimited"),
+           tr("Server: most requests per second"));
+  add_line(g, 2, 2, tr("Downloads"), "/server/max_concurrent_downloads", tr("0 = unlimited"),
+           tr("Server: most concurrent downloads"));
+  add_line(g, 3, 0, tr("Queue limit"), "/server/queue_limit", tr("0 = unlimited"),
+           tr("Server: downloads waiting for a slot; beyond it, refused"));
+  add_line(g, 3, 2, tr("Mbit/s"), "/server/bandwidth_mbps", tr("0 = unlimited"), tr("Server: bandwidth, Mbit/s"));
 
   // --- Rollout
   sections_->addWidget(section(tr("Rollout"), g));
@@ -252,9 +255,17 @@ void ScenarioForm::rebuild() {
     sg->setContentsMargins(0, 0, 0, 0);
     sg->setHorizontalSpacing(4);
     sg->setVerticalSpacing(2);
-    const QStringList heads = {tr("#"), tr("%"), tr("soak h"), tr("max fail"), tr("max rollb."), tr("on breach"), {}};
+    const QStringList heads = {tr("#"), tr("%"), tr("soak h"), tr("fail ≤"), tr("rollb. ≤"), tr("breach"), {}};
+    const QStringList head_tips = {tr("Stage"),
+                                   tr("Cumulative percent of the fleet offered"),
+                                   tr("Soak: hours before the stage's gate decides"),
+                                   tr("Gate: most failures / reports"),
+                                   tr("Gate: most rollbacks / reports"),
+                                   tr("Gate: what it does on a breach"),
+                                   {}};
     for (int c = 0; c < heads.size(); ++c) {
       auto* h = new QLabel(QStringLiteral("<span style='color:#555'>%1</span>").arg(heads[c]));
+      h->setToolTip(head_tips[c]);
       sg->addWidget(h, 0, c);
     }
     const std::size_t n = document_->array_size("/rollout/stages");
@@ -280,7 +291,7 @@ void ScenarioForm::rebuild() {
           choices.insert(choices.begin(), Choice{tr("(rollout)"), QString()});
           auto* cb = new QComboBox;
           cb->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-          cb->setMinimumContentsLength(4);
+          cb->setMinimumContentsLength(3);
           for (const Choice& c : choices) cb->addItem(c.label, c.value);
           f.editor = cb;
           f.choices = choices;

@@ -46,3 +46,40 @@ set -e
 [ "$one_status" = 1 ] || fail "otasim check exited $one_status on a failing expectation (expected 1)"
 same mpi-fail.xml one-fail.xml
 echo "otasim-mpi: byte-identical to otasim on 2 ranks"
+
+# shard: one replication's devices split over 2 ranks gives the totals of 1
+# rank (counts exactly, amounts to 1e-9; the busiest second is an upper bound
+# when merged) and the same rollout decisions.
+for sc in regression/revision-boot-failure regression/crash-regression regression/good-release; do
+  for np in 1 2; do
+    mpirun -np $np --oversubscribe --allow-run-as-root "$bin/otasim-mpi" shard "$src/scenarios/$sc.json" \
+      --devices 30000 --out "shard$np" --json > "shard$np.json"
+  done
+  python3 - shard1.json shard2.json "$sc" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+bad = []
+for k, x in a["totals"].items():
+    y = b["totals"][k]
+    if k == "peak_requests_per_s":
+        continue
+    if isinstance(x, float) and isinstance(y, float):
+        if abs(x - y) > 1e-9 * max(abs(x), 1.0):
+            bad.append((k, x, y))
+    elif x != y:
+        bad.append((k, x, y))
+if a["rollout"] != b["rollout"]:
+    bad.append(("rollout", a["rollout"]["state"], b["rollout"]["state"]))
+if bad:
+    sys.exit("FAIL: shard totals differ between 1 and 2 ranks for %s: %s" % (sys.argv[3], bad))
+print("same totals and rollout on 1 and 2 ranks: %s (%s, %d updated)" % (sys.argv[3], a["rollout"]["state"], a["totals"]["updated"]))
+PY
+done
+set +e
+mpirun -np 2 --oversubscribe --allow-run-as-root "$bin/otasim-mpi" shard "$src/scenarios/herd-jittered.json" \
+  --devices 1000 --out refused > refused.txt 2>&1; status=$?
+set -e
+[ "$status" = 2 ] || fail "shard of a limited-server scenario exited $status (expected 2)"
+grep -q "/server: a sharded run needs an origin without limits" refused.txt || fail "no reason given: $(cat refused.txt)"
+[ ! -e refused ] || fail "a refused shard run wrote output"
+echo "otasim-mpi shard: same totals on 1 and 2 ranks"

@@ -183,9 +183,13 @@ std::uint64_t peak_rss_bytes() {
 
 class FleetModel final : public sim::EventHandler {
  public:
-  FleetModel(const Scenario& s, const ReleaseArtifacts& a, std::uint64_t seed)
-      : s_(s), art_(a), seed_(seed), server_(s.server),
-        n_(static_cast<std::uint32_t>(s.devices)), controller_(n_), tick_(n_ + 1), pause_(n_ + 2), edge_base_(n_ + 3),
+  // `shard`: this model simulates only devices [first, end) of the fleet
+  // (otasim-mpi's sharded run); nullptr for the whole fleet.
+  FleetModel(const Scenario& s, const ReleaseArtifacts& a, std::uint64_t seed, const Shard* shard)
+      : s_(s), art_(a), seed_(seed), server_(s.server), shard_(shard),
+        N_(static_cast<std::uint32_t>(s.devices)), first_(shard ? static_cast<std::uint32_t>(shard->first) : 0),
+        n_(shard ? static_cast<std::uint32_t>(shard->end - shard->first) : N_), controller_(n_), tick_(n_ + 1),
+        pause_(n_ + 2), edge_base_(n_ + 3),
         aggregate_(s.polling.idle_polls == IdlePollMode::Aggregate && !s.polling.synchronized_start),
         never_offered_(s.polling.interval_s, s.polling.jitter),
         finished_(s.polling.interval_s, s.polling.jitter) {
@@ -202,9 +206,11 @@ class FleetModel final : public sim::EventHandler {
     to_version_ = agent::pack_version({s.release.to_version.major, s.release.to_version.minor,
                                        s.release.to_version.patch})
                       .value_or(0);
-    std::uint32_t d = 0;
+    std::uint32_t g = 0;
     for (std::size_t c = 0; c < s.classes.size(); ++c) {
-      for (std::uint64_t k = 0; k < s.classes[c].devices; ++k, ++d) {
+      for (std::uint64_t k = 0; k < s.classes[c].devices; ++k, ++g) {
+        if (g < first_ || g - first_ >= n_) continue;  // another shard's device
+        const std::uint32_t d = g - first_;
         Device& dev = devices_[d];
         dev.cls = static_cast<std::uint16_t>(c);
         boot_[d] = agent::factory_record(from_version_, s.release.from_security_counter);
@@ -221,8 +227,9 @@ class FleetModel final : public sim::EventHandler {
 
   // Targets the kernel needs: one per device, the controller's three, and
   // one per (CDN edge, artifact) for cache fills.
-  static std::uint32_t targets(const Scenario& s) {
-    return static_cast<std::uint32_t>(s.devices) + 3 + static_cast<std::uint32_t>(s.regions.size()) * 3;
+  static std::uint32_t targets(const Scenario& s, const Shard* shard) {
+    const std::uint64_t devices = shard ? shard->end - shard->first : s.devices;
+    return static_cast<std::uint32_t>(devices) + 3 + static_cast<std::uint32_t>(s.regions.size()) * 3;
   }
 
   void start(sim::Simulator& sim) {
@@ -282,6 +289,7 @@ class FleetModel final : public sim::EventHandler {
     advance(horizon_s);
     close_bins(horizon_s);
     RunReport r;
+    if (shard_) shard_time_marks();
     r.scenario = s_.name;
     r.release.image_bytes = art_.image_bytes;
     r.release.patch_bytes = art_.patch_bytes;
@@ -303,7 +311,14 @@ class FleetModel final : public sim::EventHandler {
     for (std::size_t l = 0; l < s_.links.size(); ++l)
       if (used[l]) totals_.by_link.push_back({s_.links[l].name, link_bytes_[l], link_cost_[l]});
     totals_.service_cost_usd = static_cast<double>(totals_.bricked) * s_.prices.service_call_usd;
-    totals_.server_requests = event_requests_ + static_cast<std::uint64_t>(std::llround(idle_requests_));
+    double idle = idle_requests_;
+    if (shard_) {
+      // Rounded once for the whole fleet (on shard 0), as one process would.
+      std::vector<double> v = {idle_requests_};
+      shard_->all_sum(v);
+      idle = shard_->first == 0 ? v[0] : 0.0;
+    }
+    totals_.server_requests = event_requests_ + static_cast<std::uint64_t>(std::llround(idle));
     if (aggregate_) totals_.peak_requests_per_s = std::max(totals_.peak_requests_per_s, peak_idle_rate_);
     if (totals_.learned_by_push > 0)
       totals_.push_delay_mean_s = push_delay_s_ / static_cast<double>(totals_.learned_by_push);
@@ -323,6 +338,46 @@ class FleetModel final : public sim::EventHandler {
   }
 
  private:
+  // A sharded run's time marks: the k-th confirmation of the whole fleet,
+  // found by bisection on time with one collective count per step, then the
+  // exact time by a collective minimum. Confirmations later undone by a
+  // rollback still count (unlike the single-process marks, which follow the
+  // updated count down).
+  void shard_time_marks() {
+    std::sort(update_times_.begin(), update_times_.end());
+    const auto count_upto = [this](double x) {
+      std::vector<double> v = {static_cast<double>(
+          std::upper_bound(update_times_.begin(), update_times_.end(), x) - update_times_.begin())};
+      shard_->all_sum(v);
+      return static_cast<std::uint64_t>(std::llround(v[0]));
+    };
+    const double total = static_cast<double>(count_upto(std::numeric_limits<double>::infinity()));
+    const auto mark = [&](std::optional<double>& slot, double share) {
+      slot.reset();
+      const auto k = static_cast<std::uint64_t>(std::ceil(share * static_cast<double>(N_)));
+      if (total < static_cast<double>(k)) return;
+      double lo = 0, hi = s_.horizon_s;  // count(lo) < k <= count(hi)
+      if (count_upto(lo) >= k) {
+        slot = lo;
+        return;
+      }
+      for (int i = 0; i < 200 && hi - lo > 0; ++i) {
+        const double mid = lo + (hi - lo) / 2;
+        if (mid <= lo || mid >= hi) break;
+        (count_upto(mid) >= k ? hi : lo) = mid;
+      }
+      // The k-th time is the smallest confirmation in (lo, hi].
+      const auto it = std::upper_bound(update_times_.begin(), update_times_.end(), lo);
+      std::vector<double> v = {it != update_times_.end() ? -*it : -std::numeric_limits<double>::infinity()};
+      shard_->all_max(v);
+      slot = -v[0];
+    };
+    mark(totals_.time_to_50pct_s, 0.50);
+    mark(totals_.time_to_90pct_s, 0.90);
+    mark(totals_.time_to_95pct_s, 0.95);
+    mark(totals_.time_to_99pct_s, 0.99);
+  }
+
   // ------------------------------------------------------------ set-up
 
   void build_classes() {
@@ -374,7 +429,7 @@ class FleetModel final : public sim::EventHandler {
       if (ci.notify == Notify::Push) push_devices += count;
     }
     neighbourhoods_.resize(neighbourhoods);
-    if (s_.delivery.p2p && s_.delivery.p2p->malicious_share > 0) {
+    if (s_.delivery.p2p && s_.delivery.p2p->malicious_share > 0 && !shard_) {
       for (std::size_t c = 0; c < s_.classes.size(); ++c) {
         const ClassInfo& ci = classes_[c];
         if (ci.source != Source::P2p) continue;
@@ -600,10 +655,11 @@ class FleetModel final : public sim::EventHandler {
 
   // Push: the broker notifies a newly offered device if it is connected (and
   // awake); it checks in at once. Others learn at their next poll.
-  std::optional<double> push_time(std::uint32_t d, double t) {
-    const ClassInfo& ci = classes_[devices_[d].cls];
+  std::optional<double> push_time(std::uint32_t d, double t) { return push_time_global(first_ + d, t); }
+  std::optional<double> push_time_global(std::uint32_t g, double t) {
+    const ClassInfo& ci = classes_[class_of_global(g)];
     if (ci.notify != Notify::Push || ci.link->wake_interval_s > 0) return std::nullopt;
-    if (!(static_stream(d, 7).uniform() < push_share_)) return std::nullopt;
+    if (!(global_stream(g, 7).uniform() < push_share_)) return std::nullopt;
     broker_t_ = std::max(broker_t_, t) + 1.0 / s_.delivery.push.fanout_per_s;
     return broker_t_ + s_.delivery.push.latency_s;
   }
@@ -628,12 +684,23 @@ class FleetModel final : public sim::EventHandler {
   // Per-device random streams: dynamic draws (counter kept in the record) and
   // static attributes (rank, link rate, initial charge, poll phase) that are a
   // pure function of (seed, device), so they take no memory.
-  RandomStream stream(std::uint32_t d) const { return RandomStream(seed_, d, devices_[d].draws); }
+  // Streams are keyed by the device's index in the whole fleet, so a device
+  // behaves the same whichever shard simulates it.
+  RandomStream stream(std::uint32_t d) const { return RandomStream(seed_, first_ + d, devices_[d].draws); }
   void keep(std::uint32_t d, const RandomStream& r) { devices_[d].draws = static_cast<std::uint32_t>(r.counter()); }
-  RandomStream static_stream(std::uint32_t d, std::uint64_t which) const {
-    return RandomStream(seed_, (std::uint64_t{1} << 40) | d, which);
+  RandomStream static_stream(std::uint32_t d, std::uint64_t which) const { return global_stream(first_ + d, which); }
+  RandomStream global_stream(std::uint32_t g, std::uint64_t which) const {
+    return RandomStream(seed_, (std::uint64_t{1} << 40) | g, which);
   }
   double rank(std::uint32_t d) const { return static_stream(d, 0).uniform(); }
+  double global_rank(std::uint32_t g) const { return global_stream(g, 0).uniform(); }
+  bool local(std::uint32_t g) const { return g >= first_ && g - first_ < n_; }
+  // The class of a device of the whole fleet (classes are contiguous ranges).
+  std::size_t class_of_global(std::uint32_t g) const {
+    std::size_t c = 0;
+    while (c + 1 < classes_.size() && g >= classes_[c].first_device + s_.classes[c].devices) ++c;
+    return c;
+  }
   double link_bps(std::uint32_t d) const {
     const LinkProfile& l = *classes_[devices_[d].cls].link;
     RandomStream st = static_stream(d, 1);
@@ -940,22 +1007,22 @@ class FleetModel final : public sim::EventHandler {
   // offers exactly the first round(p x N) devices of this order.
   void build_order() {
     const Rollout& R = s_.rollout;
-    order_.reserve(n_);
+    order_.reserve(N_);
     group_end_.assign(R.stages.size(), 0);
     std::vector<std::uint8_t> placed;
     bool any_groups = false;
     for (const Stage& st : R.stages) any_groups = any_groups || !st.groups.empty();
     if (any_groups) {
-      placed.assign(n_, 0);
+      placed.assign(N_, 0);
       for (std::size_t i = 0; i < R.stages.size(); ++i) {
         const Stage& st = R.stages[i];
         if (!st.groups.empty()) {
           std::vector<std::pair<double, std::uint32_t>> members;
-          for (std::uint32_t d = 0; d < n_; ++d) {
-            const auto& g = s_.classes[devices_[d].cls].group;
+          for (std::uint32_t d = 0; d < N_; ++d) {
+            const auto& g = s_.classes[class_of_global(d)].group;
             if (placed[d] || !g || std::find(st.groups.begin(), st.groups.end(), *g) == st.groups.end()) continue;
             placed[d] = 1;
-            members.emplace_back(rank(d), d);
+            members.emplace_back(global_rank(d), d);
           }
           std::sort(members.begin(), members.end());
           for (const auto& m : members) order_.push_back(m.second);
@@ -964,14 +1031,14 @@ class FleetModel final : public sim::EventHandler {
       }
     }
     std::vector<std::pair<double, std::uint32_t>> rest;
-    rest.reserve(n_ - order_.size());
-    for (std::uint32_t d = 0; d < n_; ++d)
-      if (placed.empty() || !placed[d]) rest.emplace_back(rank(d), d);
+    rest.reserve(N_ - order_.size());
+    for (std::uint32_t d = 0; d < N_; ++d)
+      if (placed.empty() || !placed[d]) rest.emplace_back(global_rank(d), d);
     if (R.selection == CanarySelection::Stratified && !rest.empty()) {
       // Within each stratum in rank order, a device's key is its quantile in
       // the stratum; merging all strata by key interleaves them in proportion.
       const auto stratum = [&](std::uint32_t d) {
-        const DeviceClass& c = s_.classes[devices_[d].cls];
+        const DeviceClass& c = s_.classes[class_of_global(d)];
         return c.hardware * s_.regions.size() + c.region;
       };
       std::sort(rest.begin(), rest.end(), [&](const auto& x, const auto& y) {
@@ -998,7 +1065,13 @@ class FleetModel final : public sim::EventHandler {
     std::vector<std::uint32_t> joining;
     std::vector<double> pushed;  // per joining device: its push check-in time, or -1
     while (offered_count_ < target) {
-      const std::uint32_t d = order_[offered_count_++];
+      const std::uint32_t g = order_[offered_count_++];
+      if (!local(g)) {
+        // Another shard's device: it still takes its turn in the broker's queue.
+        if (shard_) (void)push_time_global(g, t);
+        continue;
+      }
+      const std::uint32_t d = g - first_;
       Device& dev = devices_[d];
       dev.flags |= kOffered;
       ++totals_.offered;
@@ -1016,10 +1089,15 @@ class FleetModel final : public sim::EventHandler {
       }
     }
     if (joining.empty()) return;
-    // They leave the idle-poll calendar: each one's next poll is drawn from it.
+    // They leave the idle-poll calendar: each one's next poll is drawn from it
+    // (a sharded run draws each from the device's own stream instead, uniform
+    // over the next interval, so that no device depends on another shard).
     RandomStream r(seed_, std::uint64_t{1} << 41, controller_draws_);
-    const std::vector<double> first = never_offered_.take(joining.size(), [&r] { return r.uniform(); });
+    std::vector<double> first = never_offered_.take(joining.size(), [&r] { return r.uniform(); });
     controller_draws_ = r.counter();
+    if (shard_)
+      for (std::size_t i = 0; i < joining.size(); ++i)
+        first[i] = t + static_stream(joining[i], 8).uniform() * s_.polling.interval_s;
     for (std::size_t i = 0; i < joining.size(); ++i) {
       devices_[joining[i]].flags |= kActive;
       schedule_poll(sim, joining[i], pushed[i] >= 0 ? pushed[i] : std::max(t, first[i]));
@@ -1055,12 +1133,12 @@ class FleetModel final : public sim::EventHandler {
     e.stage = stage_;
     e.kind = kind;
     e.reason = std::move(reason);
-    e.offered = totals_.offered;
-    e.reports = gate_.reports;
-    e.failures = gate_.failures;
-    e.rollbacks = gate_.rollbacks;
-    e.crashes = gate_.crashes;
-    e.exposure_days = gate_.exposure_days;
+    e.offered = offered_count_;
+    e.reports = seen_.reports;
+    e.failures = seen_.failures;
+    e.rollbacks = seen_.rollbacks;
+    e.crashes = seen_.crashes;
+    e.exposure_days = seen_.exposure_days;
     rollout_.events.push_back(std::move(e));
   }
 
@@ -1070,7 +1148,7 @@ class FleetModel final : public sim::EventHandler {
     const Stage& st = s_.rollout.stages[stage_];
     if (!s_.rollout.ramp) {
       const std::uint64_t target =
-          st.groups.empty() ? static_cast<std::uint64_t>(std::llround(st.fraction * static_cast<double>(n_)))
+          st.groups.empty() ? static_cast<std::uint64_t>(std::llround(st.fraction * static_cast<double>(N_)))
                             : group_end_[stage_];
       offer_until(sim, target, t);
     }
@@ -1079,7 +1157,7 @@ class FleetModel final : public sim::EventHandler {
     awaiting_ = false;
     if (s_.rollout.ramp) return;  // the ramp offers on ticks and completes when all are offered
     soak_end_s_ = t + st.soak_s;
-    sim.schedule_at(at(soak_end_s_), controller_, kSoakEnd);
+    if (!shard_) sim.schedule_at(at(soak_end_s_), controller_, kSoakEnd);
   }
 
   void next_stage(sim::Simulator& sim, double t) {
@@ -1095,7 +1173,42 @@ class FleetModel final : public sim::EventHandler {
   // The end of a stage's soak: its gate decides, or waits for enough reports.
   void on_soak_end(sim::Simulator& sim, double t) {
     if (state_ != RolloutState::InProgress || t != soak_end_s_) return;
+    seen_ = gate_;
+    seen_.crashes += sampled_crashes_;
+    seen_.exposure_days = exposure_days_;
     decide(sim, t, true);
+  }
+
+  // The gates' view at a tick: the reports of the whole fleet. A sharded run
+  // sums every shard's counts (with the crash rate and the confirmed devices
+  // for the health sample) in one collective; then every shard draws the same
+  // sample and takes the same decisions.
+  void refresh_gate(double dt) {
+    std::vector<double> v = {static_cast<double>(gate_.reports),   static_cast<double>(gate_.successes),
+                             static_cast<double>(gate_.failures),  static_cast<double>(gate_.rollbacks),
+                             gate_.crashes,                        static_cast<double>(gate_.checkins),
+                             static_cast<double>(gate_.deferrals), crash_rate_,
+                             static_cast<double>(confirmed_new_)};
+    if (shard_) shard_->all_sum(v);
+    const auto count = [](double x) { return static_cast<std::uint64_t>(std::llround(x)); };
+    seen_.reports = count(v[0]);
+    seen_.successes = count(v[1]);
+    seen_.failures = count(v[2]);
+    seen_.rollbacks = count(v[3]);
+    seen_.checkins = count(v[5]);
+    seen_.deferrals = count(v[6]);
+    // Crashes of confirmed images: a Poisson count over the interval.
+    const double expected = v[7] * dt;
+    if (expected > 0) {
+      RandomStream r(seed_, std::uint64_t{1} << 42, health_draws_);
+      StreamBits bits{r};
+      boost::random::poisson_distribution<std::uint64_t, double> poisson(expected);
+      sampled_crashes_ += static_cast<double>(poisson(bits));
+      health_draws_ = r.counter();
+    }
+    exposure_days_ += v[8] * dt / 86400.0;
+    seen_.crashes = v[4] + sampled_crashes_;
+    seen_.exposure_days = exposure_days_;
   }
 
   // Evaluates the current stage's gate. A breach acts at once, at any time;
@@ -1105,7 +1218,7 @@ class FleetModel final : public sim::EventHandler {
     // error bounds hold for a test that stops at its first decision), ends the
     // stage's judging.
     const bool acknowledged = acknowledged_stage_ == stage_ || sprt_accepted_stage_ == stage_;
-    const GateResult g = acknowledged ? GateResult{} : judge(gate_of_stage(), gate_, totals_.offered);
+    const GateResult g = acknowledged ? GateResult{} : judge(gate_of_stage(), seen_, offered_count_);
     if (!acknowledged && g.judgement == Judgement::Pass && gate_of_stage().mode == GateMode::Sprt &&
         !gate_of_stage().empty()) {
       sprt_accepted_stage_ = stage_;
@@ -1181,7 +1294,8 @@ class FleetModel final : public sim::EventHandler {
   // the offer; those already under way finish.
   void withdraw() {
     for (std::uint64_t i = 0; i < offered_count_; ++i) {
-      const std::uint32_t d = order_[i];
+      if (!local(order_[i])) continue;
+      const std::uint32_t d = order_[i] - first_;
       Device& dev = devices_[d];
       if (!(dev.flags & kOffered) || (dev.flags2 & kStarted) || dev.phase != Phase::Idle) continue;
       dev.flags &= static_cast<std::uint8_t>(~kOffered);
@@ -1198,8 +1312,11 @@ class FleetModel final : public sim::EventHandler {
       if (needs_revert(d) && (!aggregate_ || !(devices_[d].flags & kActive))) updated.push_back(d);
     if (!aggregate_) return;  // their polls are events already
     RandomStream r(seed_, std::uint64_t{1} << 41, controller_draws_);
-    const std::vector<double> next = finished_.take(updated.size(), [&r] { return r.uniform(); });
+    std::vector<double> next = finished_.take(updated.size(), [&r] { return r.uniform(); });
     controller_draws_ = r.counter();
+    if (shard_)
+      for (std::size_t i = 0; i < updated.size(); ++i)
+        next[i] = t + static_stream(updated[i], 9).uniform() * s_.polling.interval_s;
     for (std::size_t i = 0; i < updated.size(); ++i) {
       devices_[updated[i]].flags |= kActive;
       schedule_poll(sim, updated[i], std::max(t, next[i]));
@@ -1212,16 +1329,6 @@ class FleetModel final : public sim::EventHandler {
     if (state_ == RolloutState::Aborted || state_ == RolloutState::RolledBack) return;
     const double dt = t - last_tick_s_;
     last_tick_s_ = t;
-    // Crashes of confirmed images: a Poisson count over the interval.
-    const double expected = crash_rate_ * dt;
-    if (expected > 0) {
-      RandomStream r(seed_, std::uint64_t{1} << 42, health_draws_);
-      StreamBits bits{r};
-      boost::random::poisson_distribution<std::uint64_t, double> poisson(expected);
-      gate_.crashes += static_cast<double>(poisson(bits));
-      health_draws_ = r.counter();
-    }
-    gate_.exposure_days += static_cast<double>(confirmed_new_) * dt / 86400.0;
     while (!timeouts_.empty() && timeouts_.front().first <= t) {
       const std::uint32_t d = timeouts_.front().second;
       timeouts_.pop_front();
@@ -1229,15 +1336,17 @@ class FleetModel final : public sim::EventHandler {
       ++totals_.timed_out;
       report(d, Report::Failure);
     }
+    refresh_gate(dt);
     if (s_.rollout.ramp && state_ == RolloutState::InProgress && rollout_.stages_opened > 0) ramp_step(sim, t, dt);
-    decide(sim, t, t >= soak_end_s_ && awaiting_);
+    // A sharded run judges soak ends at ticks only (its shards meet there).
+    decide(sim, t, t >= soak_end_s_ && (awaiting_ || shard_));
     if (t + tick_s_ < s_.horizon_s) sim.schedule_at(at(t + tick_s_), tick_, kTick);
   }
 
   void ramp_step(sim::Simulator& sim, double t, double dt) {
     const RateRamp& ramp = *s_.rollout.ramp;
     if (ramp_rate_ == 0) ramp_rate_ = ramp.base_per_minute;
-    while (gate_.successes >= ramp_successes_ + ramp.increase_every_successes &&
+    while (seen_.successes >= ramp_successes_ + ramp.increase_every_successes &&
            (ramp.max_per_minute == 0 || ramp_rate_ < ramp.max_per_minute)) {
       ramp_successes_ += ramp.increase_every_successes;
       ramp_rate_ *= ramp.increment_factor;
@@ -1248,7 +1357,7 @@ class FleetModel final : public sim::EventHandler {
     const auto k = static_cast<std::uint64_t>(ramp_allowance_);
     ramp_allowance_ -= static_cast<double>(k);
     offer_until(sim, offered_count_ + k, t);
-    if (offered_count_ >= n_) {
+    if (offered_count_ >= N_) {
       state_ = RolloutState::Completed;
       log(t, "completed");
     }
@@ -1682,6 +1791,7 @@ class FleetModel final : public sim::EventHandler {
     set_phase(d, Phase::Updated);
     report(d, Report::Success);
     ++confirmed_new_;
+    if (shard_) update_times_.push_back(t);
     series_.updates[bin_of(t)]++;
     crash_rate_ += ci.crash_per_s;
     const std::uint64_t updated = count(Phase::Updated);
@@ -1709,7 +1819,10 @@ class FleetModel final : public sim::EventHandler {
   const ReleaseArtifacts& art_;
   std::uint64_t seed_;
   UpdateServer server_;
-  std::uint32_t n_;
+  const Shard* shard_;
+  std::uint32_t N_;      // devices in the fleet
+  std::uint32_t first_;  // this model's first device (0 unless sharded)
+  std::uint32_t n_;      // devices this model simulates
   sim::TargetId controller_;
   sim::TargetId tick_;
   sim::TargetId pause_;
@@ -1730,7 +1843,11 @@ class FleetModel final : public sim::EventHandler {
   RolloutState state_ = RolloutState::InProgress;
   RolloutState paused_from_ = RolloutState::InProgress;
   RolloutSummary rollout_;
-  GateInputs gate_;
+  GateInputs gate_;                         // this model's reports (a shard's own devices)
+  GateInputs seen_;                         // what the gates judge: the whole fleet's
+  double sampled_crashes_ = 0;              // in-service crashes drawn at ticks
+  double exposure_days_ = 0;
+  std::vector<double> update_times_;        // sharded runs: this shard's confirmations, for the time marks
   double soak_end_s_ = 0;
   bool awaiting_ = false;                   // soak over, the gate waits for reports
   std::size_t acknowledged_stage_ = static_cast<std::size_t>(-1);  // breach overridden
@@ -1777,11 +1894,87 @@ std::size_t bytes_per_device() {
   return sizeof(Device) + sizeof(agent::BootRecord) + sizeof(std::uint16_t) + sizeof(std::uint32_t);
 }
 
+std::string shard_obstacle(const Scenario& s) {
+  const Server& v = s.server;
+  if (v.max_requests_per_s > 0 || v.max_concurrent_downloads > 0 || v.bandwidth_bps > 0)
+    return "/server: a sharded run needs an origin without limits (max_requests_per_s, max_concurrent_downloads and "
+           "bandwidth_mbps 0): the shards do not share a server queue";
+  for (std::size_t c = 0; c < s.classes.size(); ++c)
+    if (s.classes[c].source != Source::Origin)
+      return "/fleet/classes/" + std::to_string(c) +
+             "/source: a sharded run supports origin delivery only (CDN edges and P2P neighbourhoods are shared)";
+  return {};
+}
+
+RunReport merge_shard_reports(const std::vector<RunReport>& parts) {
+  if (parts.empty()) return {};
+  RunReport r = parts.front();
+  Totals& t = r.totals;
+  double push_delay = t.push_delay_mean_s.value_or(0) * static_cast<double>(t.learned_by_push);
+  double poll_delay = t.poll_delay_mean_s.value_or(0) * static_cast<double>(t.learned_by_poll);
+  const auto add = [](auto& into, const auto& from) {
+    for (std::size_t i = 0; i < into.size() && i < from.size(); ++i) into[i] += from[i];
+  };
+  for (std::size_t k = 1; k < parts.size(); ++k) {
+    const Totals& o = parts[k].totals;
+    for (auto f : {&Totals::devices, &Totals::offered, &Totals::exposed, &Totals::withdrawn, &Totals::updated,
+                   &Totals::failed, &Totals::gave_up, &Totals::timed_out, &Totals::rolled_back, &Totals::bricked,
+                   &Totals::in_progress, &Totals::deferred_battery, &Totals::battery_blocked, &Totals::recovery_boots,
+                   &Totals::power_losses, &Totals::transfer_drops, &Totals::digest_rejections,
+                   &Totals::signature_rejections, &Totals::trial_boot_failures, &Totals::server_requests,
+                   &Totals::refused_requests, &Totals::data_bytes, &Totals::metered_bytes, &Totals::origin_bytes,
+                   &Totals::edge_bytes, &Totals::peer_bytes, &Totals::cdn_fills, &Totals::learned_by_push,
+                   &Totals::learned_by_poll, &Totals::p2p_seeds, &Totals::p2p_fallbacks, &Totals::p2p_malicious_peers,
+                   &Totals::p2p_rejected_transfers, &Totals::p2p_wasted_bytes, &Totals::tampered_installs,
+                   &Totals::reverted, &Totals::revert_refused, &Totals::service_calls})
+      t.*f += o.*f;
+    for (auto f : {&Totals::crashes, &Totals::peak_requests_per_s, &Totals::data_cost_usd,
+                   &Totals::server_egress_cost_usd, &Totals::cdn_cost_usd, &Totals::p2p_wasted_energy_j,
+                   &Totals::energy_j, &Totals::energy_mah, &Totals::service_cost_usd})
+      t.*f += o.*f;
+    for (const LinkTotals& l : o.by_link) {
+      auto it = std::find_if(t.by_link.begin(), t.by_link.end(), [&](const LinkTotals& x) { return x.link == l.link; });
+      if (it == t.by_link.end()) {
+        t.by_link.push_back(l);
+      } else {
+        it->bytes += l.bytes;
+        it->cost_usd += l.cost_usd;
+      }
+    }
+    push_delay += o.push_delay_mean_s.value_or(0) * static_cast<double>(o.learned_by_push);
+    poll_delay += o.poll_delay_mean_s.value_or(0) * static_cast<double>(o.learned_by_poll);
+    Series& S = r.series;
+    const Series& O = parts[k].series;
+    for (auto f : {&Series::offered, &Series::on_old, &Series::on_new, &Series::on_none, &Series::idle,
+                   &Series::waiting, &Series::downloading, &Series::installing, &Series::rebooting, &Series::updated,
+                   &Series::rolled_back, &Series::bricked, &Series::refused, &Series::battery_blocked,
+                   &Series::failures, &Series::rollbacks, &Series::bricks, &Series::battery_deferrals,
+                   &Series::updates})
+      add(S.*f, O.*f);
+    for (auto f : {&Series::downloads_in_flight_peak, &Series::queue_length_peak, &Series::requests_per_s,
+                   &Series::bytes_per_s, &Series::crashes})
+      add(S.*f, O.*f);
+    r.run.events += parts[k].run.events;
+    r.run.wall_s = std::max(r.run.wall_s, parts[k].run.wall_s);
+    r.run.peak_rss_bytes += parts[k].run.peak_rss_bytes;
+  }
+  t.push_delay_mean_s.reset();
+  t.poll_delay_mean_s.reset();
+  if (t.learned_by_push > 0) t.push_delay_mean_s = push_delay / static_cast<double>(t.learned_by_push);
+  if (t.learned_by_poll > 0) t.poll_delay_mean_s = poll_delay / static_cast<double>(t.learned_by_poll);
+  return r;
+}
+
 RunReport run_scenario(const Scenario& scenario, const ReleaseArtifacts& artifacts, const RunOptions& options) {
+  if (options.shard) {
+    if (const std::string why = shard_obstacle(scenario); !why.empty()) throw std::invalid_argument(why);
+    if (options.shard->first > options.shard->end || options.shard->end > scenario.devices)
+      throw std::invalid_argument("shard: device range outside the fleet");
+  }
   const std::uint64_t seed = options.seed.value_or(scenario.seed);
   const auto begin = std::chrono::steady_clock::now();
-  sim::Simulator sim(FleetModel::targets(scenario));
-  FleetModel model(scenario, artifacts, seed);
+  sim::Simulator sim(FleetModel::targets(scenario, options.shard));
+  FleetModel model(scenario, artifacts, seed, options.shard);
   model.start(sim);
   sim::RunControl control;
   control.on_progress = options.on_progress;

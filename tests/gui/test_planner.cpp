@@ -1,0 +1,501 @@
+// Widget tests of the desktop planner, under the offscreen platform: the
+// window is driven as a user would (typing in fields, clicking actions) and
+// what it shows is checked against the model and the CLI.
+#include <QAction>
+#include <QComboBox>
+#include <QFile>
+#include <QImage>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QProcess>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QtCharts>
+#include <QtTest>
+
+#include <clocale>
+#include <cmath>
+#include <set>
+
+#include "ota/gui/chart_panel.hpp"
+#include "ota/gui/compare_table.hpp"
+#include "ota/gui/main_window.hpp"
+#include "ota/gui/scenario_document.hpp"
+#include "ota/gui/scenario_form.hpp"
+#include "ota/models/fleet/artifacts.hpp"
+#include "ota/models/fleet/fleet_model.hpp"
+#include "ota/models/report/metrics.hpp"
+#include "ota/models/scenario/scenario_loader.hpp"
+
+using ota::gui::ChartPanel;
+using ota::gui::CompareTable;
+using ota::gui::MainWindow;
+using ota::gui::RunEnd;
+
+namespace {
+
+constexpr int kRunTimeoutMs = 300'000;
+
+QString source_path(const QString& relative) {
+  return qEnvironmentVariable("OTA_SOURCE_DIR", QStringLiteral(".")) + "/" + relative;
+}
+QString binary(const QString& name) { return qEnvironmentVariable("OTA_BIN_DIR", QStringLiteral(".")) + "/" + name; }
+
+QLineEdit* line_field(MainWindow& w, const std::string& pointer) {
+  return qobject_cast<QLineEdit*>(w.form()->field(pointer));
+}
+
+// Types `text` into the field bound to `pointer`, replacing what is there.
+void type_into(MainWindow& w, const std::string& pointer, const QString& text) {
+  QLineEdit* edit = line_field(w, pointer);
+  QVERIFY2(edit, pointer.c_str());
+  edit->setFocus();
+  edit->selectAll();
+  QTest::keyClicks(edit, text);
+  QCOMPARE(edit->text(), text);
+}
+
+// Picks the combo entry whose value is `value`, as a user's click does.
+void choose(MainWindow& w, const std::string& pointer, const QString& value) {
+  auto* combo = qobject_cast<QComboBox*>(w.form()->field(pointer));
+  QVERIFY2(combo, pointer.c_str());
+  const int index = combo->findData(value);
+  QVERIFY(index >= 0);
+  combo->setCurrentIndex(index);
+  emit combo->activated(index);
+}
+
+// Starts a run and waits for its end; returns how it ended.
+RunEnd run_to_end(MainWindow& w) {
+  QSignalSpy spy(&w, &MainWindow::run_finished);
+  if (!w.start_run()) {
+    qWarning("start_run refused: %s", qPrintable(w.status_text()));
+    return RunEnd::Failed;
+  }
+  if (!spy.wait(kRunTimeoutMs) && spy.isEmpty()) return RunEnd::Failed;
+  return spy.takeFirst().at(0).value<RunEnd>();
+}
+
+std::size_t point_count(QAbstractSeries* series) {
+  if (auto* area = qobject_cast<QAreaSeries*>(series)) return static_cast<std::size_t>(area->upperSeries()->count());
+  if (auto* xy = qobject_cast<QXYSeries*>(series)) return static_cast<std::size_t>(xy->count());
+  return 0;
+}
+
+bool same_number(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+  return a == b;
+}
+
+}  // namespace
+
+class PlannerTest : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void initTestCase() {
+    std::setlocale(LC_NUMERIC, "C");
+    qRegisterMetaType<ota::gui::RunEnd>("ota::gui::RunEnd");
+  }
+
+  // Load, run, every chart drawn, and the totals are the CLI's for the same seed.
+  void load_run_and_match_cli() {
+    const QString path = source_path("scenarios/cellular-cost-full.json");
+    MainWindow w;
+    w.show();
+    QCOMPARE(w.open_file(path), QString());
+    QVERIFY(w.scenario_valid());
+    type_into(w, "/seed", "7");
+    QVERIFY(w.scenario_valid());
+    QVERIFY(w.document().text().find("\"seed\": 7") != std::string::npos);
+    QCOMPARE(run_to_end(w), RunEnd::Completed);
+    QVERIFY(w.run_action()->isEnabled());
+    QCOMPARE(w.progress_bar()->value(), 1000);
+
+    // Every chart has series, and every series has points.
+    QCOMPARE(w.charts().size(), ota::gui::kChartCount);
+    for (ChartPanel* panel : w.charts()) {
+      const QList<QAbstractSeries*> series = panel->chart()->series();
+      QVERIFY2(!series.isEmpty(), panel->data().id.c_str());
+      for (QAbstractSeries* s : series)
+        QVERIFY2(point_count(s) > 0, qPrintable(QString::fromStdString(panel->data().id) + ": " + s->name()));
+      QVERIFY(!panel->legend()->text().isEmpty());
+    }
+
+    // The same run made directly with the model, same seed.
+    const ota::models::LoadResult loaded = ota::models::load_scenario_file(path.toStdString());
+    QVERIFY(loaded.scenario);
+    const ota::models::ReleaseArtifacts artifacts = ota::models::prepare_artifacts(*loaded.scenario);
+    ota::models::RunOptions options;
+    options.seed = 7;
+    const ota::models::RunReport expected = ota::models::run_scenario(*loaded.scenario, artifacts, options);
+    CompareTable* table = w.totals();
+    for (const ota::models::MetricInfo& m : ota::models::metrics()) {
+      const int row = table->row_of(m.name);
+      QVERIFY2(row >= 0, m.name.c_str());
+      const double shown = table->value(row, CompareTable::kCurrent);
+      const double want = *ota::models::metric_value(expected, m.name);
+      QVERIFY2(same_number(shown, want), qPrintable(QStringLiteral("%1: table %2, model %3")
+                                                        .arg(QString::fromStdString(m.name))
+                                                        .arg(shown)
+                                                        .arg(want)));
+      QCOMPARE(table->item(row, CompareTable::kCurrent)->text(), CompareTable::format(m.name, want));
+    }
+
+    // And the CLI itself: `otasim run --seed 7 --json`.
+    QTemporaryDir out;
+    QProcess cli;
+    cli.start(binary("otasim"), {"run", path, "--seed", "7", "--json", "--out", out.path()});
+    QVERIFY(cli.waitForFinished(kRunTimeoutMs));
+    QCOMPARE(cli.exitCode(), 0);
+    const QJsonObject report = QJsonDocument::fromJson(cli.readAllStandardOutput()).object();
+    const QJsonObject totals = report.value("totals").toObject();
+    QVERIFY(!totals.isEmpty());
+    for (const char* name : {"updated", "failed", "rolled_back", "bricked", "data_bytes", "server_requests",
+                             "data_cost_usd", "server_egress_cost_usd", "energy_j"}) {
+      const double shown = table->value(table->row_of(name), CompareTable::kCurrent);
+      const double cli_value = totals.value(name).toDouble();
+      QVERIFY2(std::fabs(shown - cli_value) <= 1e-9 * std::max(1.0, std::fabs(cli_value)),
+               qPrintable(QStringLiteral("%1: table %2, CLI %3").arg(name).arg(shown).arg(cli_value)));
+    }
+    const double t90_h = table->value(table->row_of("time_to_90pct_h"), CompareTable::kCurrent);
+    QVERIFY(std::fabs(t90_h * 3600 - totals.value("time_to_90pct_s").toDouble()) < 1e-6);
+  }
+
+  void json_view_and_form_stay_in_sync() {
+    MainWindow w;
+    w.show();
+    QCOMPARE(w.open_file(source_path("scenarios/default.json")), QString());
+    // At the default window size the form fits its panel: nothing clipped at the right.
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    auto* scroll = w.form()->findChild<QScrollArea*>();
+    QVERIFY(scroll);
+    QTRY_VERIFY2(scroll->widget()->minimumSizeHint().width() <= scroll->viewport()->width(),
+                 qPrintable(QStringLiteral("form needs %1 px, has %2")
+                                .arg(scroll->widget()->minimumSizeHint().width())
+                                .arg(scroll->viewport()->width())));
+    // Form -> JSON.
+    type_into(w, "/fleet/devices", "2500");
+    QVERIFY(w.json_view()->toPlainText().contains("\"devices\": 2500"));
+    QVERIFY(w.scenario_valid());
+    // JSON -> form.
+    QString text = w.json_view()->toPlainText();
+    QVERIFY(text.contains("\"horizon_h\": 336"));
+    text.replace("\"horizon_h\": 336", "\"horizon_h\": 100");
+    w.json_view()->setPlainText(text);
+    w.apply_json_view();
+    QCOMPARE(line_field(w, "/horizon_h")->text(), QStringLiteral("100"));
+    // Documentation keys survive the form's edits.
+    QVERIFY(w.json_view()->toPlainText().contains("_comment_horizon"));
+    // "Add stage" inserts a canary stage before the last; the rows follow.
+    const std::size_t stages = w.document().array_size("/rollout/stages");
+    auto* add = w.form()->findChild<QPushButton*>("add_stage");
+    QVERIFY(add);
+    add->click();
+    QTRY_COMPARE(w.document().array_size("/rollout/stages"), stages + 1);
+    QVERIFY(w.form()->field("/rollout/stages/" + std::to_string(stages) + "/percent"));
+    QCOMPARE(*w.document().value_text("/rollout/stages/" + std::to_string(stages - 1) + "/percent"),
+             std::string("62.5"));
+    QVERIFY2(w.scenario_valid(), qPrintable(w.error_list()->count() ? w.error_list()->item(0)->text() : ""));
+    // Malformed JSON: the loader's message, the form says so, Run is off.
+    w.json_view()->setPlainText("{ \"format\": ");
+    w.apply_json_view();
+    QVERIFY(!w.scenario_valid());
+    QVERIFY(!w.run_action()->isEnabled());
+    QVERIFY(w.error_list()->count() >= 1);
+  }
+
+  // A bad value shows the loader's own message at the field.
+  void bad_field_shows_loader_message() {
+    const QString path = source_path("scenarios/cellular-cost-full.json");
+    MainWindow w;
+    w.show();
+    QCOMPARE(w.open_file(path), QString());
+    const std::string original = w.document().text();
+    type_into(w, "/fleet/devices", "0");
+    QVERIFY(!w.scenario_valid());
+    QVERIFY(!w.run_action()->isEnabled());
+
+    const ota::models::LoadResult expected =
+        ota::models::parse_scenario_with_overrides(original, {{"/fleet/devices", "0"}}, ".");
+    QVERIFY(!expected.errors.empty());
+    QString message;
+    for (const auto& e : expected.errors)
+      if (e.path == "/fleet/devices") message = QString::fromStdString(e.message);
+    QVERIFY(!message.isEmpty());
+    QCOMPARE(w.form()->field_error("/fleet/devices"), message);
+    QWidget* field = w.form()->field("/fleet/devices");
+    QCOMPARE(field->toolTip(), message);
+    QVERIFY(field->styleSheet().contains("#d32f2f"));
+    // The message is also listed with its JSON Pointer, and no other field is marked.
+    QVERIFY(w.error_list()->item(0)->text().startsWith("/fleet/devices: "));
+    QVERIFY(w.form()->field_error("/fleet/classes/0/share").isEmpty());
+
+    // A share out of range, at its own field.
+    type_into(w, "/fleet/devices", "10000");
+    type_into(w, "/fleet/classes/0/share", "1.5");
+    QVERIFY(w.form()->field_error("/fleet/devices").isEmpty());
+    QVERIFY(w.form()->field_error("/fleet/classes/0/share").contains("1.5"));
+
+    // Fixed: the marks go, Run comes back.
+    type_into(w, "/fleet/classes/0/share", "1");
+    QVERIFY(w.scenario_valid());
+    QVERIFY(w.form()->field_error("/fleet/classes/0/share").isEmpty());
+    QVERIFY(w.form()->field("/fleet/classes/0/share")->styleSheet().isEmpty());
+    QVERIFY(w.run_action()->isEnabled());
+  }
+
+  // Keep a run as the baseline, run a what-if: dashed overlays, and the
+  // table's difference is current - baseline.
+  void baseline_overlay_and_difference() {
+    MainWindow w;
+    w.show();
+    QCOMPARE(w.open_file(source_path("scenarios/cellular-cost-full.json")), QString());
+    QVERIFY(!w.baseline_action()->isEnabled());
+    QCOMPARE(run_to_end(w), RunEnd::Completed);
+    QVERIFY(w.baseline_action()->isEnabled());
+    w.baseline_action()->trigger();
+    QVERIFY(w.baseline_result());
+    choose(w, "/release/payload", "delta");
+    QVERIFY(w.json_view()->toPlainText().contains("\"payload\": \"delta\""));
+    QCOMPARE(run_to_end(w), RunEnd::Completed);
+    QVERIFY(w.current_result() != w.baseline_result());
+
+    for (ChartPanel* panel : w.charts()) {
+      bool dashed = false, solid = false;
+      for (QAbstractSeries* s : panel->chart()->series()) {
+        auto* line = qobject_cast<QLineSeries*>(s);
+        if (!line || qobject_cast<QScatterSeries*>(s) || point_count(s) == 0) continue;
+        (line->pen().style() == Qt::DashLine ? dashed : solid) = true;
+      }
+      const QList<QAbstractSeries*> all = panel->chart()->series();
+      const bool has_area =
+          std::any_of(all.begin(), all.end(), [](QAbstractSeries* s) { return qobject_cast<QAreaSeries*>(s) != nullptr; });
+      QVERIFY2(dashed, panel->data().id.c_str());
+      QVERIFY2(solid || has_area, panel->data().id.c_str());
+      QVERIFY(panel->legend()->text().contains("baseline"));
+    }
+
+    CompareTable* table = w.totals();
+    QVERIFY(!table->isColumnHidden(CompareTable::kBaseline));
+    const int row = table->row_of("data_cost_usd");
+    const double base = table->value(row, CompareTable::kBaseline);
+    const double cur = table->value(row, CompareTable::kCurrent);
+    // The scenarios' own expectation: $1,000 full vs $30 delta.
+    QVERIFY2(std::fabs(base - 1000) < 10, qPrintable(QString::number(base)));
+    QVERIFY2(std::fabs(cur - 30) < 1, qPrintable(QString::number(cur)));
+    QCOMPARE(table->value(row, CompareTable::kDifference), cur - base);
+    QVERIFY(table->item(row, CompareTable::kDifference)->text().startsWith(QStringLiteral("−$")));
+
+    // Clearing the baseline hides its columns and its overlays.
+    w.clear_baseline();
+    QVERIFY(table->isColumnHidden(CompareTable::kBaseline));
+    for (ChartPanel* panel : w.charts())
+      for (const auto& s : panel->data().series) QVERIFY(!s.baseline);
+  }
+
+  // A long run (1,000,000 devices, idle polls as events) cancelled midway:
+  // it ends as cancelled, and the window runs the next scenario.
+  void cancel_long_run() {
+    MainWindow w;
+    w.show();
+    QCOMPARE(w.open_file(source_path("scenarios/default.json")), QString());
+    type_into(w, "/fleet/devices", "1000000");
+    QCOMPARE(w.document().set_value("/polling/idle_polls", "events"), std::string());
+    w.json_view()->setPlainText(QString::fromStdString(w.document().text()));
+    w.apply_json_view();
+    QVERIFY(w.scenario_valid());
+
+    QSignalSpy finished(&w, &MainWindow::run_finished);
+    QVERIFY(w.start_run());
+    QVERIFY(w.running());
+    QVERIFY(!w.run_action()->isEnabled());
+    QVERIFY(w.cancel_action()->isEnabled());
+    QVERIFY(!w.start_run());  // one run at a time
+    // The window stays responsive while the worker runs: progress arrives through the event loop.
+    QTRY_VERIFY_WITH_TIMEOUT(w.progress_bar()->value() >= 10, kRunTimeoutMs);
+    QVERIFY(w.running());
+    w.cancel_action()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 60'000);
+    QCOMPARE(finished.takeFirst().at(0).value<RunEnd>(), RunEnd::Cancelled);
+    QVERIFY(!w.running());
+    QVERIFY2(w.status_text().contains("cancelled"), qPrintable(w.status_text()));
+    QVERIFY(!w.current_result());
+    QVERIFY(w.run_action()->isEnabled());
+    QVERIFY(!w.cancel_action()->isEnabled());
+
+    // Still usable: a small run goes through to the end.
+    type_into(w, "/fleet/devices", "2000");
+    QCOMPARE(run_to_end(w), RunEnd::Completed);
+    QVERIFY(w.current_result());
+    QCOMPARE(w.current_result()->first().totals.devices, 2000u);
+  }
+
+  void export_png_svg_csv() {
+    MainWindow w;
+    w.show();
+    QCOMPARE(w.open_file(source_path("scenarios/cellular-cost-delta.json")), QString());
+    QCOMPARE(run_to_end(w), RunEnd::Completed);
+    QTemporaryDir dir;
+    for (ChartPanel* panel : w.charts()) {
+      const QString base = dir.filePath(QString::fromStdString(panel->data().id));
+      QCOMPARE(panel->export_png(base + ".png"), QString());
+      QImage image(base + ".png");
+      QVERIFY(!image.isNull());
+      const qreal dpr = panel->frame()->devicePixelRatioF();
+      QCOMPARE(image.size(), panel->frame()->size() * dpr);
+      QVERIFY(image.width() >= 200 && image.height() >= 150);
+      // Not a blank image: a chart has many colours (lines, fills, text).
+      std::set<QRgb> colours;
+      for (int y = 0; y < image.height(); y += 3)
+        for (int x = 0; x < image.width(); x += 3) colours.insert(image.pixel(x, y));
+      QVERIFY2(colours.size() > 20, qPrintable(QString::number(colours.size())));
+
+      QCOMPARE(panel->export_svg(base + ".svg"), QString());
+      QFile svg(base + ".svg");
+      QVERIFY(svg.open(QIODevice::ReadOnly));
+      const QByteArray svg_text = svg.readAll();
+      QVERIFY(svg_text.contains("<svg"));
+      QVERIFY(svg_text.contains("</svg>"));
+      QVERIFY(svg_text.size() > 2000);
+
+      QCOMPARE(panel->export_csv(base + ".csv"), QString());
+      QFile csv(base + ".csv");
+      QVERIFY(csv.open(QIODevice::ReadOnly | QIODevice::Text));
+      const QList<QByteArray> lines = csv.readAll().split('\n');
+      QCOMPARE(lines.front(), QByteArray("series,t_h,value,label"));
+      std::size_t points = 0;
+      for (const auto& s : panel->data().series) points += s.x.size();
+      QCOMPARE(static_cast<std::size_t>(lines.size()), points + 2);  // header + rows + the empty piece after the last '\n'
+    }
+    // A path that cannot be written: an error naming it, no crash.
+    const QString bad = dir.filePath("missing/dir/x.png");
+    QVERIFY(w.charts()[0]->export_png(bad).contains(bad));
+  }
+
+  // Replications > 1: means with confidence intervals, and the paired difference's interval.
+  void replications_show_intervals() {
+    MainWindow w;
+    w.show();
+    QCOMPARE(w.open_file(source_path("scenarios/cellular-cost-full.json")), QString());
+    type_into(w, "/fleet/devices", "2000");
+    w.replications_box()->setValue(4);
+    QCOMPARE(run_to_end(w), RunEnd::Completed);
+    QCOMPARE(w.current_result()->replications(), 4u);
+    CompareTable* table = w.totals();
+    const int row = table->row_of("time_to_90pct_h");
+    double low = 0, high = 0;
+    QVERIFY(table->interval(row, CompareTable::kCurrent, low, high));
+    const double mean = table->value(row, CompareTable::kCurrent);
+    QVERIFY(low < mean && mean < high);
+    QVERIFY(table->item(row, CompareTable::kCurrent)->text().contains("["));
+    const double mean_by_hand = [&] {
+      double sum = 0;
+      for (const auto& r : w.current_result()->reports) sum += *r.totals.time_to_90pct_s / 3600;
+      return sum / 4;
+    }();
+    QVERIFY(std::fabs(mean - mean_by_hand) < 1e-9);
+
+    w.keep_as_baseline();
+    choose(w, "/release/payload", "delta");
+    QCOMPARE(run_to_end(w), RunEnd::Completed);
+    const double diff = table->value(row, CompareTable::kDifference);
+    QVERIFY(std::fabs(diff - (table->value(row, CompareTable::kCurrent) - table->value(row, CompareTable::kBaseline))) <
+            1e-9);
+    QVERIFY(table->interval(row, CompareTable::kDifference, low, high));
+    QVERIFY(low <= diff && diff <= high);
+  }
+
+  // Zoom and pan act on the time axis, and every chart follows.
+  void zoom_is_shared_by_time_axes() {
+    MainWindow w;
+    w.show();
+    QCOMPARE(w.open_file(source_path("scenarios/default.json")), QString());
+    type_into(w, "/fleet/devices", "5000");
+    QCOMPARE(run_to_end(w), RunEnd::Completed);
+    ChartPanel* first = w.charts()[0];
+    first->reset_time_range();
+    QCOMPARE(first->time_range().second, 336.0);
+    for (ChartPanel* p : w.charts()) QCOMPARE(p->time_range(), first->time_range());
+
+    // The wheel over the plot zooms around the cursor.
+    QChartView* view = first->view();
+    const QRectF plot = first->chart()->plotArea();
+    const QPointF centre = plot.center();
+    QWheelEvent wheel(centre, view->viewport()->mapToGlobal(centre.toPoint()), QPoint(), QPoint(0, 120), Qt::NoButton,
+                      Qt::NoModifier, Qt::NoScrollPhase, false);
+    QApplication::sendEvent(view->viewport(), &wheel);
+    const auto [lo, hi] = first->time_range();
+    QVERIFY2(hi - lo < 336.0 && lo > 0, qPrintable(QStringLiteral("%1..%2").arg(lo).arg(hi)));
+    for (ChartPanel* p : w.charts()) QCOMPARE(p->time_range(), first->time_range());
+
+    // A right-button drag pans.
+    QTest::mousePress(view->viewport(), Qt::RightButton, {}, centre.toPoint());
+    QMouseEvent move(QEvent::MouseMove, centre - QPointF(50, 0), view->viewport()->mapToGlobal(centre - QPointF(50, 0)),
+                     Qt::NoButton, Qt::RightButton, Qt::NoModifier);
+    QApplication::sendEvent(view->viewport(), &move);
+    QTest::mouseRelease(view->viewport(), Qt::RightButton, {}, (centre - QPointF(50, 0)).toPoint());
+    QVERIFY(first->time_range().first > lo);
+    QCOMPARE(w.charts()[3]->time_range(), first->time_range());
+
+    // Hover text: the values at that time.
+    const QString tip = first->tooltip_at(50.0, 1.0);
+    QVERIFY2(tip.contains("updated (new)") && tip.contains("t = "), qPrintable(tip));
+
+    // Double-click: the whole run again.
+    QTest::mouseDClick(view->viewport(), Qt::LeftButton, {}, centre.toPoint());
+    QCOMPARE(first->time_range(), std::make_pair(0.0, 336.0));
+    QCOMPARE(w.charts()[5]->time_range(), std::make_pair(0.0, 336.0));
+  }
+
+  void screenshot_command() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath("planner.png");
+    QProcess gui;
+    gui.start(binary("otasim-gui"), {"--screenshot", out, "--baseline", source_path("scenarios/cellular-cost-full.json"),
+                                     source_path("scenarios/cellular-cost-delta.json")});
+    QVERIFY(gui.waitForFinished(kRunTimeoutMs));
+    QVERIFY2(gui.exitCode() == 0, gui.readAllStandardError().constData());
+    const QImage image(out);
+    QVERIFY(!image.isNull());
+    QCOMPARE(image.size(), QSize(1600, 1000));
+  }
+
+  void bad_scenario_exits_2() {
+    QTemporaryDir dir;
+    QFile in(source_path("scenarios/cellular-cost-full.json"));
+    QVERIFY(in.open(QIODevice::ReadOnly));
+    QByteArray text = in.readAll();
+    QVERIFY(text.contains("\"devices\": 10000"));
+    text.replace("\"devices\": 10000", "\"devices\": -3");
+    const QString bad = dir.filePath("bad.json");
+    QFile out(bad);
+    QVERIFY(out.open(QIODevice::WriteOnly));
+    out.write(text);
+    out.close();
+
+    const QString png = dir.filePath("never.png");
+    QProcess gui;
+    gui.start(binary("otasim-gui"), {"--screenshot", png, bad});
+    QVERIFY(gui.waitForFinished(60'000));
+    QCOMPARE(gui.exitCode(), 2);
+    const QByteArray err = gui.readAllStandardError();
+    QVERIFY2(err.contains("/fleet/devices"), err.constData());
+    QVERIFY(!QFile::exists(png));
+
+    QProcess missing;
+    missing.start(binary("otasim-gui"), {"--screenshot", png, dir.filePath("nope.json")});
+    QVERIFY(missing.waitForFinished(60'000));
+    QCOMPARE(missing.exitCode(), 2);
+    QVERIFY(!QFile::exists(png));
+  }
+};
+
+QTEST_MAIN(PlannerTest)
+#include "test_planner.moc"
