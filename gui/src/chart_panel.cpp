@@ -90,7 +90,11 @@ void fit_value_axis(QValueAxis* axis, double max) {
   const double top = std::ceil(max * 1.02 / step) * step;
   axis->setRange(0, top);
   axis->setTickCount(static_cast<int>(std::lround(top / step)) + 1);
-  axis->setLabelFormat(step >= 1 ? QStringLiteral("%.0f") : step >= 0.1 ? QStringLiteral("%.1f") : QStringLiteral("%.3g"));
+  // As many decimals as the step has: 2.5 -> 1, 0.25 -> 2, 500 -> 0.
+  int decimals = 0;
+  while (decimals < 6 && std::fabs(step * std::pow(10.0, decimals) - std::round(step * std::pow(10.0, decimals))) > 1e-9)
+    ++decimals;
+  axis->setLabelFormat(QStringLiteral("%.%1f").arg(decimals));
 }
 
 // Time ticks at whole hours, days or weeks where the span allows.

@@ -22,6 +22,7 @@
 #include <boost/random/poisson_distribution.hpp>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <unordered_map>
 #include <utility>
 #include <cmath>
@@ -255,6 +256,10 @@ class FleetModel final : public sim::EventHandler {
   void on_event(sim::Simulator& sim, const Event& e) override {
     const double t = e.time().seconds_f();
     advance(t);
+    if (t >= next_partial_s_) {
+      on_partial_(report_so_far());
+      while (next_partial_s_ <= t) next_partial_s_ += partial_every_s_;
+    }
     if (e.target >= controller_) {
       switch (static_cast<Kind>(e.kind)) {
         case kStageOpen: open_stage(sim, t); break;
@@ -288,52 +293,66 @@ class FleetModel final : public sim::EventHandler {
   RunReport finish(const sim::RunResult& result, double horizon_s, double wall_s) {
     advance(horizon_s);
     close_bins(horizon_s);
-    RunReport r;
     if (shard_) shard_time_marks();
+    RunReport r = report_so_far();
+    if (shard_) {
+      // Idle requests rounded once for the whole fleet (on shard 0), as one process would.
+      std::vector<double> v = {idle_requests_};
+      shard_->all_sum(v);
+      const double idle = shard_->first == 0 ? v[0] : 0.0;
+      r.totals.server_requests = event_requests_ + static_cast<std::uint64_t>(std::llround(idle));
+    }
+    r.series = std::move(series_);
+    r.run.events = result.events;
+    r.run.status = std::string(sim::to_string(result.status));
+    r.run.wall_s = wall_s;
+    r.run.peak_rss_bytes = peak_rss_bytes();
+    return r;
+  }
+
+  // Partial reports while the run goes (RunOptions::on_partial).
+  void set_partial(std::function<void(const RunReport&)> f, double every_s) {
+    on_partial_ = std::move(f);
+    partial_every_s_ = every_s;
+    next_partial_s_ = on_partial_ ? every_s : std::numeric_limits<double>::infinity();
+  }
+
+  // The report as it stands: totals and rollout now, the time series up to the
+  // last closed bin (the rest zero).
+  RunReport report_so_far() const {
+    RunReport r;
     r.scenario = s_.name;
     r.release.image_bytes = art_.image_bytes;
     r.release.patch_bytes = art_.patch_bytes;
     r.release.payload_bytes = art_.payload_bytes;
     r.release.delta_from_images = art_.delta_from_files;
-    totals_.devices = n_;
-    totals_.updated = count(Phase::Updated);
-    totals_.rolled_back = count(Phase::RolledBack);
-    totals_.bricked = count(Phase::Bricked);
-    totals_.failed = count(Phase::Refused);
-    totals_.reverted = count(Phase::Reverted);
-    totals_.battery_blocked = count(Phase::BatteryBlocked) + count(Phase::Dead);
-    totals_.in_progress = count(Phase::Waiting) + count(Phase::Downloading) + count(Phase::Installing) +
-                          count(Phase::Rebooting) + count(Phase::TrialRunning);
-    totals_.service_calls = totals_.bricked;
+    Totals& t = r.totals;
+    t = totals_;
+    t.devices = n_;
+    t.updated = count(Phase::Updated);
+    t.rolled_back = count(Phase::RolledBack);
+    t.bricked = count(Phase::Bricked);
+    t.failed = count(Phase::Refused);
+    t.reverted = count(Phase::Reverted);
+    t.battery_blocked = count(Phase::BatteryBlocked) + count(Phase::Dead);
+    t.in_progress = count(Phase::Waiting) + count(Phase::Downloading) + count(Phase::Installing) +
+                    count(Phase::Rebooting) + count(Phase::TrialRunning);
+    t.service_calls = t.bricked;
     std::vector<bool> used(s_.links.size(), false);
     for (const DeviceClass& c : s_.classes)
       if (c.devices > 0) used[c.link] = true;
     for (std::size_t l = 0; l < s_.links.size(); ++l)
-      if (used[l]) totals_.by_link.push_back({s_.links[l].name, link_bytes_[l], link_cost_[l]});
-    totals_.service_cost_usd = static_cast<double>(totals_.bricked) * s_.prices.service_call_usd;
-    double idle = idle_requests_;
-    if (shard_) {
-      // Rounded once for the whole fleet (on shard 0), as one process would.
-      std::vector<double> v = {idle_requests_};
-      shard_->all_sum(v);
-      idle = shard_->first == 0 ? v[0] : 0.0;
-    }
-    totals_.server_requests = event_requests_ + static_cast<std::uint64_t>(std::llround(idle));
-    if (aggregate_) totals_.peak_requests_per_s = std::max(totals_.peak_requests_per_s, peak_idle_rate_);
-    if (totals_.learned_by_push > 0)
-      totals_.push_delay_mean_s = push_delay_s_ / static_cast<double>(totals_.learned_by_push);
-    if (totals_.learned_by_poll > 0)
-      totals_.poll_delay_mean_s = poll_delay_s_ / static_cast<double>(totals_.learned_by_poll);
-    r.totals = totals_;
-    rollout_.state = to_string(state_);
-    r.rollout = std::move(rollout_);
-    r.series = std::move(series_);
+      if (used[l]) t.by_link.push_back({s_.links[l].name, link_bytes_[l], link_cost_[l]});
+    t.service_cost_usd = static_cast<double>(t.bricked) * s_.prices.service_call_usd;
+    t.server_requests = event_requests_ + static_cast<std::uint64_t>(std::llround(idle_requests_));
+    if (aggregate_) t.peak_requests_per_s = std::max(t.peak_requests_per_s, peak_idle_rate_);
+    if (t.learned_by_push > 0) t.push_delay_mean_s = push_delay_s_ / static_cast<double>(t.learned_by_push);
+    if (t.learned_by_poll > 0) t.poll_delay_mean_s = poll_delay_s_ / static_cast<double>(t.learned_by_poll);
+    r.rollout = rollout_;
+    r.rollout.state = to_string(state_);
+    r.series = series_;
     r.run.seed = seed_;
-    r.run.events = result.events;
-    r.run.status = std::string(sim::to_string(result.status));
-    r.run.wall_s = wall_s;
     r.run.bytes_per_device = static_cast<double>(bytes_per_device());
-    r.run.peak_rss_bytes = peak_rss_bytes();
     return r;
   }
 
@@ -1868,6 +1887,9 @@ class FleetModel final : public sim::EventHandler {
   double request_second_ = -1;                       // peak request rate: the current second
   double requests_this_second_ = 0;
   double peak_idle_rate_ = 0;
+  std::function<void(const RunReport&)> on_partial_;
+  double partial_every_s_ = 0;
+  double next_partial_s_ = std::numeric_limits<double>::infinity();
   std::uint64_t ramp_successes_ = 0;
   // Aggregate idle polls, in two populations so that devices joining a stage
   // take the poll phases of devices never offered, not of those that just
@@ -1975,6 +1997,8 @@ RunReport run_scenario(const Scenario& scenario, const ReleaseArtifacts& artifac
   const auto begin = std::chrono::steady_clock::now();
   sim::Simulator sim(FleetModel::targets(scenario, options.shard));
   FleetModel model(scenario, artifacts, seed, options.shard);
+  if (options.on_partial)
+    model.set_partial(options.on_partial, scenario.horizon_s * std::clamp(options.partial_every, 1e-4, 1.0));
   model.start(sim);
   sim::RunControl control;
   control.on_progress = options.on_progress;

@@ -44,6 +44,11 @@ struct RunOptions {
   std::function<void(double)> on_progress;       // fraction of the horizon done
   const std::atomic<bool>* cancel = nullptr;     // set to stop early
   const Shard* shard = nullptr;                  // simulate one shard only
+  // Called from the running thread every `partial_every` of the horizon
+  // (simulated time) with the report so far: totals now, series up to the
+  // last closed bin. For live plots; it does not change the run.
+  std::function<void(const RunReport&)> on_partial;
+  double partial_every = 0.02;
 };
 
 // Per-device state the model keeps, in bytes (excluding pending events).
