@@ -37,7 +37,7 @@ const std::string kRegression = std::string(OTA_SOURCE_DIR) + "/scenarios/regres
 
 }  // namespace
 
-TEST_CASE("otasim check scenarios/regression/*.json passes and writes JUnit", "[models][regression]") {
+TEST_CASE("otasim check scenarios/regression/*.json passes and writes JUnit", "[models][regression][slow]") {
   const fs::path dir = fresh_dir("suite");
   const auto o = sh(otasim() + " check " + kRegression + "/*.json --threads 2 --junit " + (dir / "junit.xml").string());
   INFO(o.out);
