@@ -33,6 +33,7 @@
 #include "ota/models/report/metrics.hpp"
 #include "ota/models/report/report.hpp"
 #include "ota/models/scenario/scenario_loader.hpp"
+#include "batch_command.hpp"
 #include "progress_bar.hpp"
 
 namespace po = boost::program_options;
@@ -169,22 +170,9 @@ int otasim_check(int argc, char** argv) {
   for (const CheckInput& in : inputs)
     for (std::size_t r = 0; r < in.replications; ++r)
       jobs.push_back(BatchJob{&in.scenario, &in.artifacts, replication_seed(in.base_seed, r)});
-  ota::cli::ProgressBar bar;
-  BatchOptions batch;
-  batch.threads = static_cast<std::size_t>(threads);
-  batch.keep_series = false;
-  batch.on_progress = [&bar](double f) { bar(f); };
-  std::vector<RunReport> reports;
-  try {
-    reports = *run_batch(jobs, batch);
-  } catch (const std::bad_alloc&) {
-    std::cerr << "otasim check: out of memory (about " << bytes_per_device()
-              << " bytes per device per concurrent run); try fewer --threads\n";
-    return 1;
-  } catch (const std::exception& e) {
-    std::cerr << "otasim check: internal error: " << e.what() << "\n";
-    return 1;
-  }
+  auto ran = ota::cli::run_jobs("otasim check", jobs, static_cast<std::size_t>(threads));
+  if (!ran) return 1;
+  const std::vector<RunReport> reports = std::move(*ran);
 
   std::vector<CheckedFile> checked;
   std::size_t total = 0, failed = 0, offset = 0;

@@ -31,6 +31,7 @@
 #include "ota/models/fleet/artifacts.hpp"
 #include "ota/models/fleet/fleet_model.hpp"
 #include "ota/models/report/report.hpp"
+#include "batch_command.hpp"
 #include "progress_bar.hpp"
 #include "scenario_command.hpp"
 
@@ -57,22 +58,12 @@ int run_replicated(const Scenario& scenario, const ReleaseArtifacts& artifacts, 
                    std::size_t threads, std::optional<std::uint64_t> seed, const std::string& out_dir, bool json) {
   const std::uint64_t base_seed = seed.value_or(scenario.seed);
   threads = batch_threads(threads, replications);
-  ota::cli::ProgressBar bar;
-  BatchOptions batch;
-  batch.threads = threads;
-  batch.keep_series = false;  // only replication 0's is written
-  batch.on_progress = [&bar](double f) { bar(f); };
-  std::vector<RunReport> reports;
-  try {
-    reports = *run_replications(scenario, artifacts, replications, base_seed, batch);
-  } catch (const std::bad_alloc&) {
-    std::cerr << "otasim run: out of memory for " << threads << " concurrent runs of " << scenario.devices
-              << " devices (about " << bytes_per_device() << " bytes each plus pending events); try fewer --threads\n";
-    return 1;
-  } catch (const std::exception& e) {
-    std::cerr << "otasim run: internal error: " << e.what() << "\n";
-    return 1;
-  }
+  std::vector<BatchJob> jobs;
+  for (std::size_t r = 0; r < replications; ++r)
+    jobs.push_back(BatchJob{&scenario, &artifacts, replication_seed(base_seed, r)});
+  auto ran = ota::cli::run_jobs("otasim run", jobs, threads);  // only replication 0's series is kept
+  if (!ran) return 1;
+  const std::vector<RunReport> reports = std::move(*ran);
   std::vector<std::uint64_t> seeds;
   for (const RunReport& r : reports) seeds.push_back(r.run.seed);
   const std::vector<MetricSummary> summaries = summarize_all(reports);

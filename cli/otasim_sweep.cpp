@@ -32,6 +32,7 @@
 #include "ota/models/report/metrics.hpp"
 #include "ota/models/report/report.hpp"
 #include "ota/models/scenario/scenario_loader.hpp"
+#include "batch_command.hpp"
 #include "progress_bar.hpp"
 #include "scenario_command.hpp"
 
@@ -154,22 +155,9 @@ int otasim_sweep(int argc, char** argv) {
     const std::uint64_t base = vm.count("seed") ? seed : scenarios[i].seed;
     for (std::size_t r = 0; r < reps; ++r) jobs.push_back(BatchJob{&scenarios[i], &artifacts[i], replication_seed(base, r)});
   }
-  ota::cli::ProgressBar bar;
-  BatchOptions batch;
-  batch.threads = static_cast<std::size_t>(threads);
-  batch.keep_series = false;
-  batch.on_progress = [&bar](double f) { bar(f); };
-  std::vector<RunReport> reports;
-  try {
-    reports = *run_batch(jobs, batch);
-  } catch (const std::bad_alloc&) {
-    std::cerr << "otasim sweep: out of memory (about " << bytes_per_device()
-              << " bytes per device per concurrent run); try fewer --threads\n";
-    return 1;
-  } catch (const std::exception& e) {
-    std::cerr << "otasim sweep: internal error: " << e.what() << "\n";
-    return 1;
-  }
+  auto ran = ota::cli::run_jobs("otasim sweep", jobs, static_cast<std::size_t>(threads));
+  if (!ran) return 1;
+  const std::vector<RunReport> reports = std::move(*ran);
 
   std::vector<std::vector<MetricSummary>> summaries(points.size());
   for (std::size_t i = 0; i < points.size(); ++i) {

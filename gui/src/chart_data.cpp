@@ -314,6 +314,63 @@ std::vector<ChartData> all_charts(const RunReport& current, const RunReport* bas
           bandwidth_cost_chart(current, baseline), battery_chart(current, baseline)};
 }
 
+std::size_t closed_bins(const RunReport& partial) {
+  const Series& s = partial.series;
+  const std::size_t n = std::min({s.t_s.size(), s.on_old.size(), s.on_new.size(), s.on_none.size()});
+  std::size_t b = 0;
+  while (b < n && s.on_old[b] + s.on_new[b] + s.on_none[b] > 0) ++b;
+  return b;
+}
+
+std::vector<ChartData> live_charts(const RunReport& partial, const RunReport* baseline) {
+  const std::size_t n = closed_bins(partial);
+  if (n == 0) return {};
+  RunReport cut;
+  cut.scenario = partial.scenario;
+  cut.release = partial.release;
+  cut.totals = partial.totals;
+  cut.rollout = partial.rollout;
+  cut.run = partial.run;
+  const Series& s = partial.series;
+  Series& c = cut.series;
+  c.bin_s = s.bin_s;
+  auto keep = [n](auto& to, const auto& from) { to.assign(from.begin(), from.begin() + static_cast<std::ptrdiff_t>(std::min(n, from.size()))); };
+  keep(c.t_s, s.t_s);
+  keep(c.offered, s.offered);
+  keep(c.on_old, s.on_old);
+  keep(c.on_new, s.on_new);
+  keep(c.on_none, s.on_none);
+  keep(c.idle, s.idle);
+  keep(c.waiting, s.waiting);
+  keep(c.downloading, s.downloading);
+  keep(c.installing, s.installing);
+  keep(c.rebooting, s.rebooting);
+  keep(c.updated, s.updated);
+  keep(c.rolled_back, s.rolled_back);
+  keep(c.bricked, s.bricked);
+  keep(c.refused, s.refused);
+  keep(c.battery_blocked, s.battery_blocked);
+  keep(c.downloads_in_flight_peak, s.downloads_in_flight_peak);
+  keep(c.queue_length_peak, s.queue_length_peak);
+  keep(c.requests_per_s, s.requests_per_s);
+  keep(c.bytes_per_s, s.bytes_per_s);
+  keep(c.failures, s.failures);
+  keep(c.rollbacks, s.rollbacks);
+  keep(c.bricks, s.bricks);
+  keep(c.battery_deferrals, s.battery_deferrals);
+  keep(c.updates, s.updates);
+  keep(c.crashes, s.crashes);
+
+  std::vector<ChartData> charts = all_charts(cut, baseline);
+  const double horizon = horizon_h(partial, baseline);
+  const double now_h = (s.t_s[n - 1] + s.bin_s) / kHour;
+  for (ChartData& chart : charts) {
+    chart.x_max = std::max(chart.x_max, horizon);
+    chart.x_active = std::min(chart.x_max, std::max(chart.x_active, now_h));
+  }
+  return charts;
+}
+
 std::string chart_csv(const ChartData& chart) {
   auto quoted = [](const std::string& s) {
     if (s.find_first_of(",\"\n") == std::string::npos) return s;

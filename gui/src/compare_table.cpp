@@ -184,6 +184,20 @@ void CompareTable::show_runs(const RunResult* baseline, const RunResult* current
       }
     }
   }
+  if (running_) style_running();
+}
+
+void CompareTable::set_running(bool running) {
+  running_ = running;
+  horizontalHeaderItem(kCurrent)->setText(running ? tr("Current (running…)") : tr("Current"));
+  style_running();
+}
+
+void CompareTable::style_running() {
+  for (int row = 0; row < rowCount(); ++row)
+    for (int c = kCurrent; c < kColumnCount; ++c)
+      if (QTableWidgetItem* it = item(row, c); it && c != kBaseline)
+        it->setForeground(running_ ? QBrush(QColor(0x75, 0x75, 0x75)) : QBrush());
 }
 
 int CompareTable::row_of(const std::string& name) const {

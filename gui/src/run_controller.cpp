@@ -2,6 +2,7 @@
 
 #include <QMetaObject>
 
+#include <algorithm>
 #include <exception>
 #include <new>
 
@@ -43,6 +44,37 @@ void RunController::post_progress(double fraction) {
       Qt::QueuedConnection);
 }
 
+void RunController::post_partial(const models::RunReport& report, const models::Scenario& scenario,
+                                 const QString& label) {
+  // Runs on the worker. Drop this one if the window has not drawn the last
+  // yet, or if it came too soon after it: the run never waits for the UI.
+  if (partial_pending_.load()) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - partial_at_ < std::chrono::milliseconds(partial_gap_ms_.load())) return;
+  partial_at_ = now;
+  partial_pending_ = true;
+  auto result = std::make_shared<RunResult>();
+  result->label = label;
+  result->scenario = scenario;
+  result->reports.push_back(report);
+  result->seeds.push_back(report.run.seed);
+  std::shared_ptr<const RunResult> shared = std::move(result);
+  QMetaObject::invokeMethod(
+      this,
+      [this, shared] {
+        if (running_) {
+          const auto t0 = std::chrono::steady_clock::now();
+          emit partial(shared);
+          // Handling took d: ask for at least 3 d between posts, so drawing
+          // takes at most a quarter of the GUI thread.
+          const auto d = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+          partial_gap_ms_ = std::max(100, static_cast<int>(3 * d.count()));
+        }
+        partial_pending_ = false;
+      },
+      Qt::QueuedConnection);
+}
+
 bool RunController::start(const models::Scenario& scenario, std::size_t replications, const QString& label) {
   if (running_) return false;
   join();  // the previous worker has posted its end already; reap it
@@ -51,6 +83,9 @@ bool RunController::start(const models::Scenario& scenario, std::size_t replicat
   last_progress_ = 0;
   posted_fraction_ = -1;
   posted_at_ = {};
+  partial_pending_ = false;
+  partial_gap_ms_ = 100;
+  partial_at_ = {};
   if (replications < 1) replications = 1;
   emit started();
   emit progress(0);
@@ -67,6 +102,7 @@ bool RunController::start(const models::Scenario& scenario, std::size_t replicat
         models::RunOptions options;
         options.on_progress = [this](double f) { post_progress(f); };
         options.cancel = &cancel_;
+        options.on_partial = [this, &scenario, &label](const models::RunReport& r) { post_partial(r, scenario, label); };
         result->reports.push_back(models::run_scenario(scenario, artifacts, options));
         result->seeds.push_back(result->reports.back().run.seed);
         if (cancel_ || result->reports.back().run.status == "cancelled") end = RunEnd::Cancelled;
@@ -75,6 +111,7 @@ bool RunController::start(const models::Scenario& scenario, std::size_t replicat
         options.on_progress = [this](double f) { post_progress(f); };
         options.cancel = &cancel_;
         options.keep_series = false;  // replication 0 keeps its series: the one the charts show
+        // No partial reports: the table shows statistics over replications, which exist only at the end.
         auto reports = models::run_replications(scenario, artifacts, replications, std::nullopt, options);
         if (!reports || cancel_) {
           end = RunEnd::Cancelled;

@@ -1197,6 +1197,29 @@ class ScenarioReader {
     s.usd_per_gb = number_or(f, "usd_per_gb", non_negative(1e9, "USD per GB"), 0.09);
   }
 
+  // An object keyed by region name (`key` in `f`): calls `each(region index,
+  // value, JSON Pointer)` for every entry that names a region of the fleet
+  // and is an object (`what` names it in messages); reports the others.
+  template <class Each>
+  void for_each_region(const Fields& f, std::string_view key, Need need, const char* what, Each each) {
+    const Json* entries = object(f, key, need);
+    if (!entries) return;
+    for (const auto& [name, value] : entries->items()) {
+      if (is_documentation_key(name)) continue;
+      const std::string path = child(f.path_of(key), name);
+      const auto it = std::find(s_.regions.begin(), s_.regions.end(), name);
+      if (it == s_.regions.end()) {
+        diag_.add(path, json_quoted(name) + " names no region of the fleet (defined: " + join(s_.regions) + ")");
+        continue;
+      }
+      if (!value.is_object()) {
+        diag_.add(path, show(value) + " has the wrong type (expected an object: " + what + ")");
+        continue;
+      }
+      each(static_cast<std::size_t>(it - s_.regions.begin()), value, path);
+    }
+  }
+
   void read_delivery(const Fields& root) {
     Delivery& D = s_.delivery;
     const Json* delivery = object(root, "delivery", Need::Optional);
@@ -1217,28 +1240,16 @@ class ScenarioReader {
         out.edges.assign(s_.regions.size(), std::nullopt);
         out.origin_fill_bps = number_or(c, "origin_fill_mbps", at_least_tiny(1e9, "Mbit/s"), 1000) * 1e6;
         out.cache_ttl_s = number_or(c, "cache_ttl_h", non_negative(kMaxHours, "hours; 0 = for the whole run"), 0) * 3600;
-        if (const Json* edges = object(c, "edges", Need::Required)) {
-          for (const auto& [key, value] : edges->items()) {
-            if (is_documentation_key(key)) continue;
-            const std::string path = child(c.path_of("edges"), key);
-            const auto it = std::find(s_.regions.begin(), s_.regions.end(), key);
-            if (it == s_.regions.end()) {
-              diag_.add(path, json_quoted(key) + " names no region of the fleet (defined: " + join(s_.regions) + ")");
-              continue;
-            }
-            if (!value.is_object()) {
-              diag_.add(path, show(value) + " has the wrong type (expected an object: a CDN edge)");
-              continue;
-            }
+        for_each_region(c, "edges", Need::Required, "a CDN edge", [&](std::size_t region, const Json& value,
+                                                                       const std::string& path) {
             const Fields e(diag_, value, path, {"bandwidth_mbps", "max_concurrent_downloads", "usd_per_gb"});
             CdnEdge edge;
             edge.bandwidth_bps = number_or(e, "bandwidth_mbps", non_negative(1e9, "Mbit/s; 0 = unlimited"), 0) * 1e6;
             edge.max_concurrent_downloads = static_cast<std::uint32_t>(
                 integer(e, "max_concurrent_downloads", 0, kMaxU32, Need::Optional, "downloads; 0 = unlimited").value_or(0));
             edge.usd_per_gb = number_or(e, "usd_per_gb", non_negative(1e9, "USD per GB"), 0.085);
-            out.edges[static_cast<std::size_t>(it - s_.regions.begin())] = edge;
-          }
-        }
+            out.edges[region] = edge;
+        });
         D.cdn = std::move(out);
       }
       if (const Json* p2p = object(*f, "p2p", Need::Optional)) {
@@ -1368,20 +1379,8 @@ class ScenarioReader {
         f.error("ramp", "a ramp together with \"stages\" (expected one of the two: stages, or a rate ramp whose gate is "
                         "/rollout/gate)");
     }
-    if (const Json* windows = object(f, "maintenance_windows", Need::Optional)) {
-      const std::string wpath = f.path_of("maintenance_windows");
-      for (const auto& [key, value] : windows->items()) {
-        if (is_documentation_key(key)) continue;
-        const std::string path = child(wpath, key);
-        const auto it = std::find(s_.regions.begin(), s_.regions.end(), key);
-        if (it == s_.regions.end()) {
-          diag_.add(path, json_quoted(key) + " names no region of the fleet (defined: " + join(s_.regions) + ")");
-          continue;
-        }
-        if (!value.is_object()) {
-          diag_.add(path, show(value) + " has the wrong type (expected an object: a maintenance window)");
-          continue;
-        }
+    for_each_region(f, "maintenance_windows", Need::Optional, "a maintenance window",
+                    [&](std::size_t region, const Json& value, const std::string& path) {
         const Fields w(diag_, value, path, {"utc_offset_h", "from_h", "to_h"});
         MaintenanceWindow mw;
         mw.utc_offset_h = number_or(w, "utc_offset_h", Bounds{-12, 14, false, false, "hours", false}, 0);
@@ -1389,9 +1388,8 @@ class ScenarioReader {
         mw.to_h = number(w, "to_h", Bounds{0, 24, false, false, "local hours", false}, Need::Required).value_or(24);
         if (w.has("from_h") && w.has("to_h") && mw.from_h == mw.to_h)
           w.error("to_h", format_number(mw.to_h) + " equals from_h (expected a window of some length)");
-        R.windows[static_cast<std::size_t>(it - s_.regions.begin())] = mw;
-      }
-    }
+        R.windows[region] = mw;
+    });
     if (const Json* pause = object(f, "on_pause", Need::Optional)) {
       const Fields p(diag_, *pause, f.path_of("on_pause"), {"decide_after_h", "action"});
       PauseDecision d;

@@ -55,6 +55,15 @@ ChartData timeline_chart(const models::RunReport& current, const models::RunRepo
 std::vector<ChartData> all_charts(const models::RunReport& current, const models::RunReport* baseline);
 inline constexpr std::size_t kChartCount = 6;
 
+// A partial report (RunOptions::on_partial) holds every bin of the horizon,
+// the bins not yet closed all zero. The closed bins are the leading ones whose
+// running-version levels (on_old + on_new + on_none) count the fleet.
+std::size_t closed_bins(const models::RunReport& partial);
+// The charts of a run still going: `partial` cut to its closed bins, the time
+// axis still spanning the whole horizon (x_max) and first showing at least the
+// time simulated so far. Empty when no bin has closed yet.
+std::vector<ChartData> live_charts(const models::RunReport& partial, const models::RunReport* baseline);
+
 // The time by which `report` has stopped changing, hours: the last bin with a
 // transfer, an update, a failure or a change of state, or the last rollout
 // decision, whichever is later. 0 when nothing happened.

@@ -30,6 +30,10 @@ class CompareTable : public QTableWidget {
 
   // Shows `current` (may be null: nothing yet) against `baseline` (may be null).
   void show_runs(const RunResult* baseline, const RunResult* current);
+  // Marks the current column as a run still going (its header reads
+  // "Current (running…)" and its values are greyed), or as final.
+  void set_running(bool running);
+  bool is_running() const { return running_; }
 
   // The row of metric `name`, or -1.
   int row_of(const std::string& name) const;
@@ -44,6 +48,10 @@ class CompareTable : public QTableWidget {
 
   // The metric names in display order.
   static std::vector<std::string> metric_order();
+
+ private:
+  void style_running();
+  bool running_ = false;
 };
 
 }  // namespace ota::gui

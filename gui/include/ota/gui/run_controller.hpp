@@ -1,5 +1,5 @@
 // run_controller.hpp — runs a scenario on a worker thread so the window never
-// blocks, with progress and cancel.
+// blocks, with progress, partial reports (one replication) and cancel.
 //
 // One run at a time. Signals are always emitted on the thread that owns the
 // controller (the GUI thread): the worker posts them through the event loop.
@@ -59,11 +59,18 @@ class RunController : public QObject {
  signals:
   void started();
   void progress(double fraction);  // of the horizon (of all replications), in [0, 1]
+  // The report so far of a single-replication run (RunOptions::on_partial),
+  // for live charts: totals now, series up to the last closed bin (later bins
+  // zero). Throttled: a partial is dropped while the previous one is still
+  // being handled, and posts are at least 100 ms apart (longer if handling
+  // them is slow). Runs of several replications post none.
+  void partial(std::shared_ptr<const ota::gui::RunResult> partial);
   void finished(ota::gui::RunEnd end, std::shared_ptr<const ota::gui::RunResult> result, QString message);
 
  private:
   void join();
   void post_progress(double fraction);
+  void post_partial(const models::RunReport& report, const models::Scenario& scenario, const QString& label);
 
   std::thread worker_;
   std::atomic<bool> cancel_{false};
@@ -72,6 +79,11 @@ class RunController : public QObject {
   // Worker-side throttling of progress posts (touched by the worker only).
   double posted_fraction_ = -1;
   std::chrono::steady_clock::time_point posted_at_{};
+  // Partial reports: set by the worker when it posts one, cleared by the GUI
+  // thread once handled; the gap the GUI asks for between posts, ms.
+  std::atomic<bool> partial_pending_{false};
+  std::atomic<int> partial_gap_ms_{100};
+  std::chrono::steady_clock::time_point partial_at_{};  // worker only
 };
 
 }  // namespace ota::gui
