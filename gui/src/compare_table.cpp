@@ -196,7 +196,7 @@ void CompareTable::set_running(bool running) {
 void CompareTable::style_running() {
   for (int row = 0; row < rowCount(); ++row)
     for (int c = kCurrent; c < kColumnCount; ++c)
-      if (QTableWidgetItem* it = item(row, c); it && c != kBaseline)
+      if (QTableWidgetItem* it = item(row, c))
         it->setForeground(running_ ? QBrush(QColor(0x75, 0x75, 0x75)) : QBrush());
 }
 

@@ -52,9 +52,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(&json_timer_, &QTimer::timeout, this, &MainWindow::apply_json_view);
   connect(&runner_, &RunController::progress, this, [this](double f) {
     progress_->setValue(static_cast<int>(f * 1000));
-    if (runner_.running())
-      set_status(tr("Running… %1 % of the horizon").arg(QLocale().toString(100 * f, 'f', 1)));
+    if (!runner_.running()) return;
+    QString text = tr("Running… %1 % of the horizon").arg(QLocale().toString(100 * f, 'f', 1));
+    if (replications_->value() > 1)
+      text += tr(" (%1 replications: the charts and the table come at the end)").arg(replications_->value());
+    set_status(text);
   });
+  connect(&runner_, &RunController::partial, this, &MainWindow::on_partial);
   connect(&runner_, &RunController::finished, this, &MainWindow::on_run_finished);
   update_actions();
   set_status(tr("Open a scenario (File ▸ Open) to start"));
@@ -156,6 +160,7 @@ void MainWindow::build_layout() {
     connect(panel, &ChartPanel::time_range_changed, this, [this, panel](double lo, double hi) {
       for (ChartPanel* other : charts_)
         if (other != panel) other->set_time_range(lo, hi);
+      if (partial_) live_range_ = std::make_pair(lo, hi);  // the next partial keeps the user's span
     });
   }
   split->addWidget(grid_host);
@@ -323,6 +328,9 @@ bool MainWindow::start_run() {
   const QString label = QString::fromStdString(loaded.scenario->name);
   const auto replications = static_cast<std::size_t>(replications_->value());
   if (!runner_.start(*loaded.scenario, replications, label)) return false;
+  partial_.reset();
+  partial_draws_ = 0;
+  live_range_.reset();
   progress_->setValue(0);
   set_status(tr("Running %1…").arg(label));
   update_actions();
@@ -335,7 +343,19 @@ void MainWindow::cancel_run() {
   set_status(tr("Cancelling…"));
 }
 
+void MainWindow::on_partial(std::shared_ptr<const RunResult> partial) {
+  if (!runner_.running() || !partial) return;
+  partial_ = std::move(partial);
+  show_results();
+  ++partial_draws_;
+}
+
 void MainWindow::on_run_finished(RunEnd end, std::shared_ptr<const RunResult> result, const QString& message) {
+  // The final report (or, when the run did not complete, the previous results)
+  // replaces the partial one.
+  const bool drew_partial = partial_ != nullptr;
+  partial_.reset();
+  live_range_.reset();
   switch (end) {
     case RunEnd::Completed: {
       current_ = std::move(result);
@@ -354,11 +374,13 @@ void MainWindow::on_run_finished(RunEnd end, std::shared_ptr<const RunResult> re
       break;
     }
     case RunEnd::Cancelled:
-      set_status(tr("Run cancelled at %1 % of the horizon; the charts keep the previous results")
+      if (drew_partial) show_results();
+      set_status(tr("Run cancelled at %1 % of the horizon; the charts show the previous results")
                      .arg(QLocale().toString(100 * runner_.last_progress(), 'f', 0)));
       progress_->setValue(0);
       break;
     case RunEnd::Failed:
+      if (drew_partial) show_results();
       set_status(tr("Run failed: %1").arg(message));
       progress_->setValue(0);
       break;
@@ -368,21 +390,32 @@ void MainWindow::on_run_finished(RunEnd end, std::shared_ptr<const RunResult> re
 }
 
 void MainWindow::show_results() {
-  if (!current_) {
+  // While a run goes, its latest partial report; otherwise the last finished run.
+  const RunResult* shown = partial_ ? partial_.get() : current_.get();
+  totals_->set_running(partial_ != nullptr);
+  if (!shown) {
     for (std::size_t i = 0; i < charts_.size(); ++i) charts_[i]->clear(tr(kChartTitles[i]));
     totals_->show_runs(nullptr, nullptr);
+    totals_title_->setText(tr("<b>Totals</b>"));
     return;
   }
   const models::RunReport* base = baseline_ ? &baseline_->first() : nullptr;
-  std::vector<ChartData> drawn = all_charts(current_->first(), base);
-  for (std::size_t i = 0; i < charts_.size() && i < drawn.size(); ++i) charts_[i]->set_data(std::move(drawn[i]));
-  totals_->show_runs(baseline_.get(), current_.get());
-  if (baseline_) {
-    totals_title_->setText(tr("<b>Totals</b> — current <b>%1</b> vs baseline <b>%2</b> (dashed on the charts)")
-                               .arg(current_->label.toHtmlEscaped(), baseline_->label.toHtmlEscaped()));
-  } else {
-    totals_title_->setText(tr("<b>Totals</b> — %1").arg(current_->label.toHtmlEscaped()));
+  std::vector<ChartData> drawn = partial_ ? live_charts(shown->first(), base) : all_charts(shown->first(), base);
+  for (std::size_t i = 0; i < charts_.size() && i < drawn.size(); ++i) {
+    charts_[i]->set_data(std::move(drawn[i]));
+    if (partial_ && live_range_) charts_[i]->set_time_range(live_range_->first, live_range_->second);
   }
+  totals_->show_runs(baseline_.get(), shown);
+  QString title = baseline_ ? tr("<b>Totals</b> — current <b>%1</b> vs baseline <b>%2</b> (dashed on the charts)")
+                                  .arg(shown->label.toHtmlEscaped(), baseline_->label.toHtmlEscaped())
+                            : tr("<b>Totals</b> — %1").arg(shown->label.toHtmlEscaped());
+  if (partial_) {
+    const models::Series& s = shown->first().series;
+    const std::size_t bins = closed_bins(shown->first());
+    title += tr(" — <i>running…</i> %1 of %2 simulated; the final report replaces these")
+                 .arg(hours(static_cast<double>(bins) * s.bin_s), hours(shown->scenario.horizon_s));
+  }
+  totals_title_->setText(title);
 }
 
 bool MainWindow::keep_as_baseline() {

@@ -337,6 +337,76 @@ class PlannerTest : public QObject {
     QCOMPARE(w.current_result()->first().totals.devices, 2000u);
   }
 
+  // Issue 7: the plots update while the run goes. A run of a few seconds
+  // (100,000 devices, idle polls as events) draws partial reports while the
+  // controller still runs; the final report then replaces them, totals exact.
+  void plots_update_while_running() {
+    MainWindow w;
+    w.show();
+    QCOMPARE(w.open_file(source_path("scenarios/default.json")), QString());
+    type_into(w, "/fleet/devices", "100000");
+    QCOMPARE(w.document().set_value("/polling/idle_polls", "events"), std::string());
+    w.json_view()->setPlainText(QString::fromStdString(w.document().text()));
+    w.apply_json_view();
+    QVERIFY(w.scenario_valid());
+    QVERIFY(w.charts()[0]->chart()->series().isEmpty());
+
+    QSignalSpy finished(&w, &MainWindow::run_finished);
+    QVERIFY(w.start_run());
+    QTRY_VERIFY_WITH_TIMEOUT(w.partial_draws() > 0 || !finished.isEmpty(), kRunTimeoutMs);
+    QVERIFY2(finished.isEmpty(), "the run ended before any partial report was drawn");
+    QVERIFY(w.running());
+    QVERIFY(w.partial_result());
+    QVERIFY(!w.current_result());
+    // The adoption chart has points, up to the time simulated so far, on an axis spanning the horizon.
+    ChartPanel* adoption = w.charts()[0];
+    QVERIFY(!adoption->chart()->series().isEmpty());
+    std::size_t points = 0;
+    for (QAbstractSeries* s : adoption->chart()->series()) points += point_count(s);
+    QVERIFY(points > 0);
+    QCOMPARE(adoption->data().x_max, 336.0);
+    const std::size_t first_bins = adoption->data().series.front().x.size();
+    QVERIFY(first_bins > 0);
+    QVERIFY(adoption->data().series.front().x.back() < 336.0);
+    // The table shows the totals so far, marked as running.
+    CompareTable* table = w.totals();
+    QVERIFY(table->is_running());
+    QVERIFY(table->horizontalHeaderItem(CompareTable::kCurrent)->text().contains("running"));
+    const ota::models::RunReport& partial = w.partial_result()->first();
+    QCOMPARE(partial.totals.devices, 100000u);
+    QCOMPARE(table->value(table->row_of("server_requests"), CompareTable::kCurrent),
+             static_cast<double>(partial.totals.server_requests));
+    // More partials follow while it runs, each with at least the bins of the one before.
+    QTRY_VERIFY_WITH_TIMEOUT(w.partial_draws() > 1 || !finished.isEmpty(), kRunTimeoutMs);
+    if (finished.isEmpty()) QVERIFY(w.charts()[0]->data().series.front().x.size() >= first_bins);
+
+    QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), kRunTimeoutMs);
+    QCOMPARE(finished.takeFirst().at(0).value<RunEnd>(), RunEnd::Completed);
+    const int draws = w.partial_draws();
+    qInfo("partial reports drawn: %d in %.2f s", draws, w.current_result()->wall_s);
+    QVERIFY(!w.partial_result());
+    QVERIFY(!table->is_running());
+    QCOMPARE(table->horizontalHeaderItem(CompareTable::kCurrent)->text(), QStringLiteral("Current"));
+    // The final report replaced the partial one: the charts are the final report's, all bins.
+    const ota::models::RunReport& final_report = w.current_result()->first();
+    QCOMPARE(w.charts()[0]->data().series.front().x.size(), final_report.series.t_s.size());
+    // The totals are the model's for the same scenario and seed.
+    const ota::models::LoadResult loaded = w.document().validate();
+    QVERIFY(loaded.scenario);
+    const ota::models::RunReport expected =
+        ota::models::run_scenario(*loaded.scenario, ota::models::prepare_artifacts(*loaded.scenario), {});
+    for (const ota::models::MetricInfo& m : ota::models::metrics()) {
+      const int row = table->row_of(m.name);
+      QVERIFY2(row >= 0, m.name.c_str());
+      const double shown = table->value(row, CompareTable::kCurrent);
+      const double want = *ota::models::metric_value(expected, m.name);
+      QVERIFY2(same_number(shown, want), qPrintable(QStringLiteral("%1: table %2, model %3")
+                                                        .arg(QString::fromStdString(m.name))
+                                                        .arg(shown)
+                                                        .arg(want)));
+    }
+  }
+
   void export_png_svg_csv() {
     MainWindow w;
     w.show();

@@ -1,6 +1,7 @@
 // main_window.hpp — the planner's window: the scenario (form and raw JSON),
 // the run (worker thread, progress, cancel), the charts and the totals table,
-// and the baseline to compare against.
+// and the baseline to compare against. While a single-replication run goes,
+// the charts and the table show its partial reports.
 #pragma once
 
 #include <QMainWindow>
@@ -8,6 +9,8 @@
 #include <QTimer>
 
 #include <memory>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "ota/gui/run_controller.hpp"
@@ -54,6 +57,10 @@ class MainWindow : public QMainWindow {
   bool scenario_valid() const { return valid_; }
   std::shared_ptr<const RunResult> current_result() const { return current_; }
   std::shared_ptr<const RunResult> baseline_result() const { return baseline_; }
+  // The partial report on show while a run goes (null otherwise), and how
+  // many partial reports this run has drawn.
+  std::shared_ptr<const RunResult> partial_result() const { return partial_; }
+  int partial_draws() const { return partial_draws_; }
 
   // Parts, for the tests and the screenshot.
   ScenarioDocument& document() { return document_; }
@@ -85,6 +92,7 @@ class MainWindow : public QMainWindow {
   void on_json_typed();
   void validate();
   void on_run_finished(RunEnd end, std::shared_ptr<const RunResult> result, const QString& message);
+  void on_partial(std::shared_ptr<const RunResult> partial);
   void show_results();
   void update_actions();
   void set_status(const QString& text);
@@ -96,6 +104,9 @@ class MainWindow : public QMainWindow {
   ScenarioDocument document_;
   RunController runner_;
   std::shared_ptr<const RunResult> current_, baseline_;
+  std::shared_ptr<const RunResult> partial_;  // while a run goes
+  int partial_draws_ = 0;
+  std::optional<std::pair<double, double>> live_range_;  // a time span the user chose during the run
   bool valid_ = false;
   bool syncing_json_ = false;
   QString file_;
