@@ -6,6 +6,9 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace ota::models::testing {
@@ -28,5 +31,22 @@ inline Outcome sh(const std::string& cmd) {
 }
 
 inline std::string otasim() { return std::string(OTA_BIN_DIR) + "/otasim"; }
+
+// A file's bytes ("" if it cannot be read).
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// `name` under the temporary directory, emptied: removed, then created when
+// `create`. Names must be unique across test files (ctest runs them at once).
+inline std::filesystem::path fresh_path(const std::string& name, bool create) {
+  const std::filesystem::path d = std::filesystem::temp_directory_path() / name;
+  std::filesystem::remove_all(d);
+  if (create) std::filesystem::create_directories(d);
+  return d;
+}
 
 }  // namespace ota::models::testing

@@ -23,18 +23,10 @@ namespace {
 std::string scenario(const std::string& name) { return std::string(OTA_SOURCE_DIR) + "/scenarios/" + name; }
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("otasim-batch-test-" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+  return ota::models::testing::fresh_path("otasim-batch-test-" + name, true);
 }
 
-std::string read(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+std::string read(const fs::path& p) { return ota::models::testing::read_file(p); }
 
 // scenarios/default.json at 300 devices, with one persistent boot failure share
 // and the given "check" block, written to dir/name.

@@ -24,17 +24,10 @@ namespace {
 
 bool has(const std::string& text, const std::string& s) { return text.find(s) != std::string::npos; }
 
-std::string read(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+std::string read(const fs::path& p) { return ota::models::testing::read_file(p); }
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("otasim-cost-test-" + name);
-  fs::remove_all(d);
-  return d;
+  return ota::models::testing::fresh_path("otasim-cost-test-" + name, false);
 }
 
 DeltaBreakEvenInput reference_input() {

@@ -22,17 +22,10 @@ namespace {
 std::string scenario(const std::string& name) { return std::string(OTA_SOURCE_DIR) + "/scenarios/" + name; }
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("otasim-cli-test-" + name);
-  fs::remove_all(d);
-  return d;
+  return ota::models::testing::fresh_path("otasim-cli-test-" + name, false);
 }
 
-std::string read(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+std::string read(const fs::path& p) { return ota::models::testing::read_file(p); }
 
 // The report without the two figures that measure the machine.
 std::string without_timing(const std::string& json) {

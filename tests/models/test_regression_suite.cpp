@@ -19,18 +19,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+std::string read(const fs::path& p) { return ota::models::testing::read_file(p); }
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("otasim-regression-test-" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+  return ota::models::testing::fresh_path("otasim-regression-test-" + name, true);
 }
 
 const std::string kRegression = std::string(OTA_SOURCE_DIR) + "/scenarios/regression";
