@@ -968,7 +968,7 @@ class FleetModel final : public sim::EventHandler {
     const ClassInfo& ci = classes_[devices_[d].cls];
     totals_.data_bytes += bytes;
     const double gb = static_cast<double>(bytes) / 1e9;
-    if (peer_of_.count(d)) {
+    if (!peer_of_.empty() && peer_of_.count(d)) {
       // Neighbour to neighbour over the mesh or LAN: no metered link, no egress.
       totals_.peer_bytes += bytes;
       series_.bytes_per_s[bin_of(t)] += static_cast<double>(bytes) / s_.bin_s;
@@ -1517,7 +1517,7 @@ class FleetModel final : public sim::EventHandler {
     set_phase(d, Phase::Downloading);
     const std::uint64_t total = payload_of(d);
     const std::uint64_t remaining = total - std::min<std::uint64_t>(dev.progress, total);
-    const bool peer = peer_of_.count(d) != 0;  // from a neighbour over the mesh/LAN
+    const bool peer = !peer_of_.empty() && peer_of_.count(d) != 0;  // from a neighbour over the mesh/LAN
     const double latency = peer ? 0.0 : ci.link->latency_s;
     const double rx_watts = peer ? s_.delivery.p2p->rx_watts : ci.link->rx_watts;
     double duration = latency + static_cast<double>(remaining) * 8.0 / rate;
