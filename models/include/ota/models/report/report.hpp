@@ -134,6 +134,13 @@ struct RunReport {
   RunInfo run;
 };
 
+// The whole-fleet report from the shards' reports of a sharded run (in shard
+// order): counts and amounts summed, the time series summed bin by bin, the
+// rollout and the time marks taken from shard 0 (every shard has the same).
+// Peaks (busiest second, downloads in flight, queue) are summed: an upper
+// bound. (report/shard_merge.cpp)
+RunReport merge_shard_reports(const std::vector<RunReport>& shards);
+
 // The report as JSON text (2-space indent, keys in a fixed order).
 // `with_timing` false leaves out wall_s and peak_rss_bytes (for byte comparisons).
 std::string report_json(const RunReport& report, bool with_timing = true);
