@@ -19,6 +19,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "ota/models/delivery/delivery_network.hpp"
@@ -155,7 +156,10 @@ class FleetModel final : public sim::EventHandler {
 
 }  // namespace
 
-std::size_t bytes_per_device() { return kBytesPerDevice; }
+std::size_t bytes_per_device() {
+  using OrderEntry = std::remove_cvref_t<decltype(std::declval<const RolloutController&>().order())>::value_type;
+  return sizeof(Device) + sizeof(agent::BootRecord) + sizeof(sim::Simulator::Epoch) + sizeof(OrderEntry);
+}
 
 std::string shard_obstacle(const Scenario& s) {
   const Server& v = s.server;

@@ -4,6 +4,8 @@
 #include <sys/resource.h>
 
 #include <limits>
+
+#include "ota/models/fleet/fleet_model.hpp"
 #include <string>
 
 namespace ota::models {
@@ -163,7 +165,7 @@ RunReport RunRecorder::report(const RolloutSummary& rollout) const {
   r.rollout = rollout;
   r.series = series_;
   r.run.seed = seed_;
-  r.run.bytes_per_device = static_cast<double>(kBytesPerDevice);
+  r.run.bytes_per_device = static_cast<double>(bytes_per_device());
   return r;
 }
 

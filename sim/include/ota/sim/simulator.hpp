@@ -77,6 +77,8 @@ template <class Queue>
 class BasicSimulator {
  public:
   using Handler = BasicEventHandler<Queue>;
+  // The per-target cancellation epoch: the kernel's per-target memory.
+  using Epoch = decltype(Event::epoch);
 
   // `targets` is how many target ids the model will use; more can be added
   // later with ensure_targets().
@@ -176,7 +178,7 @@ class BasicSimulator {
   }
 
   Queue queue_;
-  std::vector<std::uint16_t> epoch_;
+  std::vector<Epoch> epoch_;
   SimTime now_ = SimTime::start();
   std::uint64_t handled_ = 0;
 };

@@ -91,7 +91,7 @@ enum class Revert : std::uint8_t {
 // The per-device hot record: 34 bytes, packed to a 2-byte alignment so that
 // together with the agent's 24-byte BootRecord, the kernel's 2-byte target
 // epoch and a 4-byte place in the offer order a device costs 64 bytes
-// (bytes_per_device()). Every field has one meaning.
+// (bytes_per_device()). Every field has one meaning; small ones are bit-fields.
 #pragma pack(push, 2)
 struct Device {
   std::uint32_t draws = 0;          // random draws used from the device's stream
@@ -122,12 +122,9 @@ struct Device {
 #pragma pack(pop)
 static_assert(sizeof(Device) == 34, "keep the per-device record at 34 bytes");
 
-// The per-device state of a run: the record above, the agent's boot record,
-// the kernel's per-target epoch (sim::Simulator) and the device's place in
-// the rollout's offer order (rollout/controller.hpp), in bytes.
-using OfferOrderEntry = std::uint32_t;
-using TargetEpoch = std::uint16_t;
-inline constexpr std::size_t kBytesPerDevice =
-    sizeof(Device) + sizeof(agent::BootRecord) + sizeof(TargetEpoch) + sizeof(OfferOrderEntry);
+// The rest of a device's state lives in other units; bytes_per_device()
+// (fleet_model.hpp) adds their sizes from the real types: the agent's
+// BootRecord, the kernel's per-target epoch (sim::Simulator::Epoch) and the
+// device's place in the offer order (RolloutController::order()).
 
 }  // namespace ota::models
