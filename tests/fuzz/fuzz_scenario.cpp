@@ -2,7 +2,7 @@
 // loader's sources (fuzz_scenario* targets get models/ as well as agent/):
 //   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Iagent/include \
 //     -Imodels/include -Isim/include tests/fuzz/fuzz_scenario.cpp \
-//     models/src/scenario/scenario_loader.cpp models/src/fleet/links.cpp ...
+//     models/src/scenario/*.cpp models/src/fleet/links.cpp ...
 //
 // Two ways the input is used, both on every run:
 //  1. as scenario text for parse_scenario;

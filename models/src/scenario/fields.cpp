@@ -1,0 +1,190 @@
+// fields.cpp — the scenario loader's field readers: numbers, integers, strings, choices, versions; apportioning.
+#include "fields.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace ota::models::scenario_detail {
+
+std::optional<double> number(const Fields& f, std::string_view key, const Bounds& b, Need need) {
+  const Json* v = f.find(key);
+  if (!v) {
+    if (need == Need::Required) f.missing(key, b.describe());
+    return std::nullopt;
+  }
+  if (!v->is_number()) {
+    f.wrong_type(key, *v, b.describe());
+    return std::nullopt;
+  }
+  const double x = v->get<double>();
+  if (!b.contains(x)) {
+    f.error(key, show(*v) + (b.probability ? " is not a probability" : " is out of range") + " (expected " +
+                     b.describe() + ")");
+    return std::nullopt;
+  }
+  return x;
+}
+
+double number_or(const Fields& f, std::string_view key, const Bounds& b, double fallback) {
+  return number(f, key, b, Need::Optional).value_or(fallback);
+}
+
+std::string describe_integer(std::uint64_t lo, std::uint64_t hi, const char* unit) {
+  std::string d = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  if (unit) d += std::string(", in ") + unit;
+  return d;
+}
+
+// Integers may be written as 12, 12.0 or 1.2e1; 1.5 and 1e300 are refused.
+std::optional<std::uint64_t> integer(const Fields& f, std::string_view key, std::uint64_t lo, std::uint64_t hi,
+                                     Need need, const char* unit) {
+  const std::string expected = describe_integer(lo, hi, unit);
+  const Json* v = f.find(key);
+  if (!v) {
+    if (need == Need::Required) f.missing(key, expected);
+    return std::nullopt;
+  }
+  if (!v->is_number()) {
+    f.wrong_type(key, *v, expected);
+    return std::nullopt;
+  }
+  std::optional<std::uint64_t> x;
+  if (v->is_number_unsigned()) {
+    x = v->get<std::uint64_t>();
+  } else if (v->is_number_integer()) {
+    const auto s = v->get<std::int64_t>();
+    if (s >= 0) x = static_cast<std::uint64_t>(s);
+  } else {
+    const double d = v->get<double>();
+    if (!std::isfinite(d) || d != std::floor(d)) {
+      f.error(key, show(*v) + " is not an integer (expected " + expected + ")");
+      return std::nullopt;
+    }
+    if (d >= 0 && d < 18446744073709551616.0) x = static_cast<std::uint64_t>(d);
+  }
+  if (!x || *x < lo || *x > hi) {
+    f.error(key, show(*v) + " is out of range (expected " + expected + ")");
+    return std::nullopt;
+  }
+  return x;
+}
+
+std::optional<std::string> text(const Fields& f, std::string_view key, Need need, const std::string& expected) {
+  const Json* v = f.find(key);
+  if (!v) {
+    if (need == Need::Required) f.missing(key, expected);
+    return std::nullopt;
+  }
+  if (!v->is_string()) {
+    f.wrong_type(key, *v, expected);
+    return std::nullopt;
+  }
+  return v->get<std::string>();
+}
+
+std::optional<std::string> name_field(const Fields& f, std::string_view key, Need need) {
+  auto s = text(f, key, need, "a non-empty string");
+  if (s && s->empty()) {
+    f.error(key, "\"\" is empty (expected a non-empty string)");
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::optional<bool> flag(const Fields& f, std::string_view key) {
+  const Json* v = f.find(key);
+  if (!v) return std::nullopt;
+  if (!v->is_boolean()) {
+    f.wrong_type(key, *v, "true or false");
+    return std::nullopt;
+  }
+  return v->get<bool>();
+}
+
+const Json* object(const Fields& f, std::string_view key, Need need) {
+  const Json* v = f.find(key);
+  if (!v) {
+    if (need == Need::Required) f.missing(key, "an object");
+    return nullptr;
+  }
+  if (!v->is_object()) {
+    f.wrong_type(key, *v, "an object");
+    return nullptr;
+  }
+  return v;
+}
+
+const Json* array(const Fields& f, std::string_view key, Need need, const std::string& expected) {
+  const Json* v = f.find(key);
+  if (!v) {
+    if (need == Need::Required) f.missing(key, expected);
+    return nullptr;
+  }
+  if (!v->is_array()) {
+    f.wrong_type(key, *v, expected);
+    return nullptr;
+  }
+  return v;
+}
+
+// MAJOR.MINOR.PATCH, decimal without leading zeros; MAJOR and MINOR <= 255.
+std::optional<Version> parse_version(const std::string& s) {
+  std::uint32_t parts[3] = {0, 0, 0};
+  std::size_t part = 0, digits = 0;
+  for (std::size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || s[i] == '.') {
+      if (digits == 0 || part >= 3) return std::nullopt;
+      ++part;
+      digits = 0;
+      continue;
+    }
+    if (s[i] < '0' || s[i] > '9' || part >= 3) return std::nullopt;
+    if (digits == 1 && parts[part] == 0) return std::nullopt;  // leading zero
+    if (++digits > 5) return std::nullopt;
+    parts[part] = parts[part] * 10 + static_cast<std::uint32_t>(s[i] - '0');
+  }
+  if (part != 3 || parts[0] > 255 || parts[1] > 255 || parts[2] > 65535) return std::nullopt;
+  return Version{static_cast<std::uint16_t>(parts[0]), static_cast<std::uint16_t>(parts[1]),
+                 static_cast<std::uint16_t>(parts[2])};
+}
+
+std::optional<Version> version(const Fields& f, std::string_view key) {
+  const std::string expected = "a version \"MAJOR.MINOR.PATCH\" like \"2.5.0\", MAJOR and MINOR in 0..255, PATCH in 0..65535";
+  const auto s = text(f, key, Need::Required, expected);
+  if (!s) return std::nullopt;
+  auto v = parse_version(*s);
+  if (!v) f.error(key, json_quoted(*s) + " is not a version (expected " + expected + ")");
+  return v;
+}
+
+// Splits `n` devices over classes in proportion to `shares`: each class gets
+// round(share x n); what rounding leaves over (or takes too much) goes one
+// device at a time to the classes with the largest shares, ties to the earlier
+// class. Deterministic, and the counts add up to exactly n.
+std::vector<std::uint64_t> apportion(std::uint64_t n, const std::vector<double>& shares) {
+  const double total = std::accumulate(shares.begin(), shares.end(), 0.0);
+  std::vector<std::int64_t> counts(shares.size(), 0);
+  std::int64_t assigned = 0;
+  for (std::size_t i = 0; i < shares.size(); ++i) {
+    counts[i] = std::llround(shares[i] / total * static_cast<double>(n));
+    assigned += counts[i];
+  }
+  std::vector<std::size_t> order(shares.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return shares[a] > shares[b]; });
+  std::int64_t remainder = static_cast<std::int64_t>(n) - assigned;
+  for (std::size_t j = 0; remainder > 0; ++j, --remainder) ++counts[order[j % order.size()]];
+  for (std::size_t j = 0; remainder < 0; ++j) {
+    std::int64_t& c = counts[order[j % order.size()]];
+    if (c > 0) {
+      --c;
+      ++remainder;
+    }
+  }
+  std::vector<std::uint64_t> out(counts.size());
+  for (std::size_t i = 0; i < counts.size(); ++i) out[i] = static_cast<std::uint64_t>(counts[i]);
+  return out;
+}
+
+}  // namespace ota::models::scenario_detail

@@ -1,0 +1,154 @@
+// fields.hpp — the scenario loader's field readers (internal): typed, range-checked values of one JSON object.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "json_input.hpp"
+#include "ota/models/scenario/scenario.hpp"
+
+namespace ota::models::scenario_detail {
+
+inline constexpr double kInf = std::numeric_limits<double>::infinity();
+inline constexpr double kShareTolerance = 1e-6;
+inline constexpr double kMaxHours = 87'600;         // 10 years: any horizon, soak or start
+inline constexpr double kMaxMinutes = kMaxHours * 60;
+inline constexpr double kMaxSeconds = kMaxHours * 3600;
+inline constexpr double kMaxImageKb = 4'294'967;    // image sizes are u32 bytes in the manifest
+inline constexpr std::uint64_t kMaxU32 = std::numeric_limits<std::uint32_t>::max();
+inline constexpr std::uint64_t kMaxSlotKb = kMaxU32 / 1024;
+
+// ---------------------------------------------------------------------------
+// Reading fields
+
+enum class Need { Required, Optional };
+
+// The keys of one JSON object, checked against the keys it may have.
+class Fields {
+ public:
+  // `object` must be a JSON object. Reports every key not in `allowed` that is
+  // not a documentation key.
+  Fields(Diagnostics& diag, const Json& object, std::string path, std::initializer_list<std::string_view> allowed)
+      : diag_(diag), object_(object), path_(std::move(path)) {
+    for (const auto& [key, value] : object_.items()) {
+      if (is_documentation_key(key)) continue;
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+        diag_.add(child(path_, key), "unknown key (expected one of: " + join(allowed) + ")");
+    }
+  }
+
+  const Json* find(std::string_view key) const {
+    const auto it = object_.find(key);
+    return it == object_.end() ? nullptr : &*it;
+  }
+  bool has(std::string_view key) const { return find(key) != nullptr; }
+  std::string path_of(std::string_view key) const { return child(path_, key); }
+  const std::string& path() const { return path_; }
+
+  void missing(std::string_view key, const std::string& expected) const {
+    diag_.add(path_of(key), "missing required field (expected " + expected + ")");
+  }
+  void wrong_type(std::string_view key, const Json& v, const std::string& expected) const {
+    diag_.add(path_of(key), show(v) + " has the wrong type (expected " + expected + ")");
+  }
+  void error(std::string_view key, const std::string& message) const { diag_.add(path_of(key), message); }
+
+ private:
+  Diagnostics& diag_;
+  const Json& object_;
+  std::string path_;
+};
+
+// The allowed range of a number, and how to talk about it.
+struct Bounds {
+  double lo = 0;
+  double hi = kInf;
+  bool lo_open = false;
+  bool hi_open = false;
+  const char* unit = nullptr;  // "hours", shown after the range
+  bool probability = false;    // say "is not a probability" when outside
+
+  std::string describe() const {
+    std::string d;
+    if (hi == kInf) {
+      d = std::string("a number ") + (lo_open ? "> " : ">= ") + format_number(lo);
+    } else {
+      d = std::string("a number in ") + (lo_open ? "(" : "[") + format_number(lo) + ", " + format_number(hi) +
+          (hi_open ? ")" : "]");
+    }
+    if (unit) d += std::string(", in ") + unit;
+    return d;
+  }
+  bool contains(double x) const {
+    if (!std::isfinite(x)) return false;
+    if (lo_open ? !(x > lo) : !(x >= lo)) return false;
+    if (hi_open ? !(x < hi) : !(x <= hi)) return false;
+    return true;
+  }
+};
+
+constexpr Bounds probability() { return Bounds{0, 1, false, false, nullptr, true}; }
+constexpr Bounds positive(double hi, const char* unit = nullptr) { return Bounds{0, hi, true, false, unit, false}; }
+constexpr Bounds non_negative(double hi, const char* unit = nullptr) { return Bounds{0, hi, false, false, unit, false}; }
+// For quantities that are divided by or repeat (rates, capacities, poll and
+// backoff intervals): "positive" with a floor, so that 1e-300 cannot become a
+// zero or an infinity in the model.
+inline constexpr double kTiny = 0.001;
+constexpr Bounds at_least_tiny(double hi, const char* unit = nullptr) { return Bounds{kTiny, hi, false, false, unit, false}; }
+
+// The readers below (fields.cpp) report a missing, mistyped or out-of-range
+// field through `f` and return nothing (std::nullopt or nullptr).
+std::optional<double> number(const Fields& f, std::string_view key, const Bounds& b, Need need);
+double number_or(const Fields& f, std::string_view key, const Bounds& b, double fallback);
+std::string describe_integer(std::uint64_t lo, std::uint64_t hi, const char* unit);
+// Integers may be written as 12, 12.0 or 1.2e1; 1.5 and 1e300 are refused.
+std::optional<std::uint64_t> integer(const Fields& f, std::string_view key, std::uint64_t lo, std::uint64_t hi,
+                                     Need need, const char* unit = nullptr);
+std::optional<std::string> text(const Fields& f, std::string_view key, Need need, const std::string& expected);
+std::optional<std::string> name_field(const Fields& f, std::string_view key, Need need);
+std::optional<bool> flag(const Fields& f, std::string_view key);
+
+template <class E>
+struct Choice {
+  std::string_view name;
+  E value;
+};
+
+template <class E>
+std::optional<E> choice(const Fields& f, std::string_view key, std::initializer_list<Choice<E>> choices, Need need) {
+  std::string expected = "one of:";
+  for (const auto& c : choices) expected += (expected.back() == ':' ? " " : ", ") + json_quoted(c.name);
+  const Json* v = f.find(key);
+  if (!v) {
+    if (need == Need::Required) f.missing(key, expected);
+    return std::nullopt;
+  }
+  if (!v->is_string()) {
+    f.wrong_type(key, *v, expected);
+    return std::nullopt;
+  }
+  const auto& s = v->get_ref<const std::string&>();
+  for (const auto& c : choices)
+    if (c.name == s) return c.value;
+  f.error(key, show(*v) + " is not a valid choice (expected " + expected + ")");
+  return std::nullopt;
+}
+
+const Json* object(const Fields& f, std::string_view key, Need need);
+const Json* array(const Fields& f, std::string_view key, Need need, const std::string& expected);
+// MAJOR.MINOR.PATCH, decimal without leading zeros; MAJOR and MINOR <= 255.
+std::optional<Version> parse_version(const std::string& s);
+std::optional<Version> version(const Fields& f, std::string_view key);
+// Splits `n` devices over classes in proportion to `shares`; the counts add up
+// to exactly n.
+std::vector<std::uint64_t> apportion(std::uint64_t n, const std::vector<double>& shares);
+
+}  // namespace ota::models::scenario_detail
