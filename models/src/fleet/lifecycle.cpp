@@ -97,12 +97,10 @@ void DeviceLifecycle::start(sim::Simulator& sim) {
   }
 }
 
-void DeviceLifecycle::advance_idle_polls(double t) {
-  if (!aggregate_) return;
+void DeviceLifecycle::advance_calendars(double t) {
   const auto count_polls = [this](double when, double polls) { recorder_.idle_polls(when, polls); };
   never_offered_.advance(t, count_polls);
   finished_.advance(t, count_polls);
-  recorder_.idle_rate(idle_rate());
 }
 
 // ------------------------------------------------------------ helpers
@@ -381,7 +379,7 @@ void DeviceLifecycle::expire_timeouts(double t) {
 void DeviceLifecycle::on_poll(sim::Simulator& sim, std::uint32_t d, double t) {
   Device& dev = devices_[d];
   const ClassInfo& ci = classes_[dev.cls];
-  recorder_.request(t, aggregate_ ? idle_rate() : 0.0);
+  recorder_.request(t, [this] { return idle_rate(); });
   const bool revert_offer = needs_revert(d);
   const bool wants_update = (dev.offered && !is_terminal(dev.phase)) || revert_offer;
   // Outside its region's maintenance window the server offers nothing.

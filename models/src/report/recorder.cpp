@@ -37,7 +37,7 @@ RunRecorder::RunRecorder(const Scenario& s, const ReleaseArtifacts& a, std::uint
     v->assign(bins, 0.0);
 }
 
-void RunRecorder::advance(double t, double crash_rate) {
+void RunRecorder::advance_slow(double t, double crash_rate) {
   // Crashes of confirmed images, in expectation: the health signal that
   // rollout gates read.
   if (t > health_t_ && crash_rate > 0) {

@@ -140,9 +140,7 @@ RolloutController::Command RolloutController::offer_until(std::uint64_t target) 
   return c;
 }
 
-bool RolloutController::in_window(std::size_t region, double t) const {
-  if (region >= s_.rollout.windows.size() || !s_.rollout.windows[region]) return true;
-  const MaintenanceWindow& w = *s_.rollout.windows[region];
+bool RolloutController::in_window(const MaintenanceWindow& w, double t) {
   double h = std::fmod(t / 3600.0 + w.utc_offset_h, 24.0);
   if (h < 0) h += 24;
   return w.from_h < w.to_h ? (h >= w.from_h && h < w.to_h) : (h >= w.from_h || h < w.to_h);

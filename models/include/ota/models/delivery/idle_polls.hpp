@@ -34,6 +34,8 @@ class IdlePollCalendar {
   // A device that polled (or finished) at t: next poll after one interval.
   void add_after_poll(double t_s, double devices = 1.0) { add_uniform(t_s + lo_, t_s + hi_, devices); }
 
+  // When the current bucket ends: advance() does nothing before then.
+  double bucket_end() const { return start_ + width_; }
   // Processes every bucket that ends at or before t_s: `on_polls(time, count)`
   // is called with each bucket's start time and its expected poll count.
   void advance(double t_s, const std::function<void(double, double)>& on_polls);

@@ -90,7 +90,11 @@ class DeviceLifecycle {
   void expire_timeouts(double t);
 
   // Idle polls accounted in aggregate, up to t, into the recorder.
-  void advance_idle_polls(double t);
+  void advance_idle_polls(double t) {
+    if (!aggregate_) return;
+    if (never_offered_.bucket_end() <= t || finished_.bucket_end() <= t) advance_calendars(t);
+    recorder_.idle_rate(idle_rate());
+  }
   RolloutController::Health health() const { return {crash_rate_, confirmed_new_}; }
   double crash_rate() const { return crash_rate_; }
 
@@ -108,6 +112,7 @@ class DeviceLifecycle {
 
  private:
   // ---- lifecycle.cpp: polls, offers, battery, retries, boots
+  void advance_calendars(double t);
   sim::RandomStream stream(std::uint32_t d) const { return device_stream(seed_, first_ + d, devices_[d].draws); }
   void keep(std::uint32_t d, const sim::RandomStream& r) { devices_[d].draws = static_cast<std::uint32_t>(r.counter()); }
   sim::RandomStream attribute(std::uint32_t d, Attribute a) const { return attribute_stream(seed_, first_ + d, a); }

@@ -68,8 +68,10 @@ class RunRecorder {
     totals_.crashes += 1;
   }
 
-  // A request that is an event (a device's poll), and idle polls in aggregate.
-  void request(double t, double idle_rate) {
+  // A request that is an event (a device's poll). `idle_rate()` gives the
+  // aggregate idle polls' rate now (asked once per second of requests).
+  template <class IdleRate>
+  void request(double t, IdleRate&& idle_rate) {
     ++event_requests_;
     series_.requests_per_s[bin_of(t)] += 1.0 / s_.bin_s;
     // Peak requests per second: requests that are events, counted per whole
@@ -77,7 +79,7 @@ class RunRecorder {
     const double second = std::floor(t);
     if (second != request_second_) {
       request_second_ = second;
-      requests_this_second_ = aggregate_ ? idle_rate : 0.0;
+      requests_this_second_ = aggregate_ ? idle_rate() : 0.0;
     }
     requests_this_second_ += 1;
     totals_.peak_requests_per_s = std::max(totals_.peak_requests_per_s, requests_this_second_);
@@ -91,7 +93,13 @@ class RunRecorder {
 
   // Up to time t: crashes of confirmed images in expectation (the sum of their
   // rates, per second), and the levels at every bin end passed.
-  void advance(double t, double crash_rate_per_s);
+  void advance(double t, double crash_rate_per_s) {
+    if ((t > health_t_ && crash_rate_per_s > 0) ||
+        (next_snapshot_ < series_.t_s.size() && static_cast<double>(next_snapshot_ + 1) * s_.bin_s <= t))
+      advance_slow(t, crash_rate_per_s);
+    else
+      health_t_ = std::max(health_t_, t);
+  }
   // Snapshots every remaining bin (the run ended).
   void close_bins();
   // Downloads in flight and queue length at the origin, peaks per bin.
@@ -125,6 +133,7 @@ class RunRecorder {
   RunReport finish(const RolloutSummary& rollout, std::uint64_t events, const char* status, double wall_s);
 
  private:
+  void advance_slow(double t, double crash_rate_per_s);
   void snapshot(std::size_t bin);
   void shard_time_marks(const Shard& shard);
 

@@ -139,7 +139,11 @@ class RolloutController {
     return d;
   }
   // Whether the region's maintenance window is open at t (no window: always).
-  bool in_window(std::size_t region, double t) const;
+  bool in_window(std::size_t region, double t) const {
+    if (region >= s_.rollout.windows.size() || !s_.rollout.windows[region]) return true;
+    return in_window(*s_.rollout.windows[region], t);
+  }
+  static bool in_window(const MaintenanceWindow& w, double t);
 
   RolloutState state() const { return state_; }
   bool live() const { return is_live(state_); }
