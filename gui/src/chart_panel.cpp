@@ -144,6 +144,13 @@ class PlannerChartView : public QChartView {
     setMinimumSize(260, 200);
   }
 
+  // The chart is about to be replaced (and deleted): the hover line belongs
+  // to it and goes with it.
+  void chart_replaced() {
+    crosshair_ = nullptr;
+    QToolTip::hideText();
+  }
+
   // The time under a view position, or NaN outside the plot area.
   double time_at(QPointF pos) const {
     const QRectF plot = chart()->plotArea();
@@ -467,6 +474,7 @@ void ChartPanel::rebuild() {
   connect(x_axis_, &QValueAxis::rangeChanged, this, &ChartPanel::on_x_range_changed);
   connect(chart, &QChart::plotAreaChanged, this, [this] { place_marker_labels(); });
 
+  static_cast<PlannerChartView*>(view_)->chart_replaced();
   view_->setChart(chart);
   delete old;
   place_marker_labels();

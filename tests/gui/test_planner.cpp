@@ -523,6 +523,45 @@ class PlannerTest : public QObject {
     QCOMPARE(w.charts()[5]->time_range(), std::make_pair(0.0, 336.0));
   }
 
+  // The user's steps that crashed the planner (a segmentation fault in
+  // QGraphicsView::paintEvent, 3 of 3): run, hover the charts, run again (or
+  // keep a baseline), hover again. Every rebuild replaces a chart; the view's
+  // hover line must not outlive the chart that owned it.
+  void hovering_charts_across_rebuilds() {
+    MainWindow w;
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QCOMPARE(w.open_file(source_path("scenarios/default.json")), QString());
+    type_into(w, "/fleet/devices", "3000");
+    const auto hover_all = [&w] {
+      for (ChartPanel* panel : w.charts()) {
+        QChartView* view = panel->view();
+        const QRectF plot = panel->chart()->plotArea();
+        for (double f : {0.25, 0.5, 0.75}) {
+          const QPoint at(static_cast<int>(plot.left() + f * plot.width()), static_cast<int>(plot.center().y()));
+          QTest::mouseMove(view->viewport(), at);
+        }
+        view->viewport()->repaint();
+      }
+    };
+    QCOMPARE(run_to_end(w), RunEnd::Completed);
+    hover_all();
+    QCOMPARE(run_to_end(w), RunEnd::Completed);  // Ctrl+R again: every chart rebuilt
+    hover_all();
+    w.baseline_action()->trigger();  // Ctrl+B: rebuilt with the baseline overlay
+    hover_all();
+    // During a run: the charts are rebuilt from partial reports while the mouse moves.
+    type_into(w, "/fleet/devices", "60000");
+    QSignalSpy spy(&w, &MainWindow::run_finished);
+    QVERIFY(w.start_run());
+    while (spy.isEmpty()) {
+      hover_all();
+      QTest::qWait(20);
+    }
+    hover_all();
+    QCOMPARE(spy.takeFirst().at(0).value<RunEnd>(), RunEnd::Completed);
+  }
+
   void screenshot_command() {
     QTemporaryDir dir;
     const QString out = dir.filePath("planner.png");
