@@ -68,15 +68,10 @@ int run_replicated(const Scenario& scenario, const ReleaseArtifacts& artifacts, 
   for (const RunReport& r : reports) seeds.push_back(r.run.seed);
   const std::vector<MetricSummary> summaries = summarize_all(reports);
   const std::string summary = summary_json(scenario.name, base_seed, seeds, summaries);
-  const std::filesystem::path dir(out_dir);
-  std::string err = write_report_files(reports.front(), out_dir);
-  if (err.empty()) err = write_file_atomically((dir / "summary.json").string(), summary);
-  if (err.empty()) err = write_file_atomically((dir / "replications.csv").string(), replications_csv(reports, seeds));
-  if (!err.empty()) {
-    // All four files or none: a summary without its replications misleads.
-    std::error_code ec;
-    for (const char* name : {"report.json", "series.csv", "summary.json", "replications.csv"})
-      std::filesystem::remove(dir / name, ec);
+  // All four files as one result set: a failure keeps the previous set whole.
+  std::vector<OutputFile> files = {{"summary.json", summary}, {"replications.csv", replications_csv(reports, seeds)}};
+  for (OutputFile& f : report_files(reports.front())) files.push_back(std::move(f));
+  if (const std::string err = write_result_files(out_dir, files); !err.empty()) {
     std::cerr << "otasim run: " << err << "\n";
     return 1;
   }
@@ -165,17 +160,20 @@ int otasim_run(int argc, char** argv) {
     std::cerr << "otasim run: internal error: " << e.what() << "\n";
     return 1;
   }
-  if (const std::string err = write_report_files(report, out_dir); !err.empty()) {
+  // The report and, asked for, the cost report: one result set.
+  std::vector<OutputFile> files;
+  std::string cost_text;
+  if (cost_format) {
+    cost_text = render_cost_report(make_cost_report(report, scenario, break_even), *cost_format);
+    files.push_back({std::string("cost.") + cost_format_extension(*cost_format), cost_text});
+  }
+  for (OutputFile& f : report_files(report)) files.push_back(std::move(f));
+  if (const std::string err = write_result_files(out_dir, files); !err.empty()) {
     std::cerr << "otasim run: " << err << "\n";
     return 1;
   }
   if (cost_format) {
-    const std::string text = render_cost_report(make_cost_report(report, scenario, break_even), *cost_format);
-    if (const std::string err = write_cost_report(text, *cost_format, out_dir); !err.empty()) {
-      std::cerr << "otasim run: " << err << "\n";
-      return 1;
-    }
-    std::cout << text;
+    std::cout << cost_text;
     return 0;
   }
   if (vm.count("json")) {

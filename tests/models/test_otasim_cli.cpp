@@ -97,3 +97,38 @@ TEST_CASE("bad scenario input: status 2, the JSON path named, nothing written", 
   CHECK_FALSE(fs::exists(out));
   fs::remove_all(dir);
 }
+
+TEST_CASE("otasim run: a failed write keeps the previous result set whole", "[cli][output]") {
+  const fs::path out = fresh_dir("keep-previous");
+  const std::string base = otasim() + " run " + scenario("cellular-cost-full.json") + " --devices 300 --out " +
+                           out.string();
+  REQUIRE(sh(base + " --seed 1 --format md").status == 0);
+  const std::string report = read(out / "report.json"), series = read(out / "series.csv"),
+                    cost = read(out / "cost.md");
+  REQUIRE_FALSE(report.empty());
+  REQUIRE_FALSE(series.empty());
+  // The next run cannot write report.json (a directory where its temporary
+  // file goes): every file of the first run stays as it was.
+  fs::create_directory(out / ".report.json.tmp");
+  for (const std::string& more : {std::string(" --seed 2"), std::string(" --seed 2 --format md"),
+                                  std::string(" --seed 2 --replications 3 --threads 1")}) {
+    INFO(more);
+    const Outcome o = sh(base + more);
+    CHECK(o.status == 1);
+    CHECK(o.out.find("report.json") != std::string::npos);
+    CHECK(o.out.find("previous results") != std::string::npos);
+    CHECK(read(out / "report.json") == report);
+    CHECK(read(out / "series.csv") == series);
+    CHECK(read(out / "cost.md") == cost);
+    CHECK_FALSE(fs::exists(out / "summary.json"));
+    CHECK_FALSE(fs::exists(out / ".series.csv.tmp"));
+    CHECK_FALSE(fs::exists(out / ".summary.json.tmp"));
+  }
+  // Unblocked, the next run replaces the whole set.
+  fs::remove(out / ".report.json.tmp");
+  REQUIRE(sh(base + " --seed 2 --replications 3 --threads 1").status == 0);
+  CHECK(read(out / "report.json") != report);
+  CHECK(fs::exists(out / "summary.json"));
+  CHECK(fs::exists(out / "replications.csv"));
+  fs::remove_all(out);
+}

@@ -234,21 +234,50 @@ std::string series_csv(const Series& s) {
   return out;
 }
 
-std::string write_report_files(const RunReport& report, const std::string& dir) {
+std::vector<OutputFile> report_files(const RunReport& report) {
+  // report.json last: it goes into place after everything else.
+  return {{"series.csv", series_csv(report.series)}, {"report.json", report_json(report)}};
+}
+
+std::string write_result_files(const std::string& dir, const std::vector<OutputFile>& files) {
   if (!file_output_enabled()) return {};
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return "cannot create output directory '" + dir + "': " + ec.message();
   const std::filesystem::path d(dir);
-  // Both texts are made before anything is written: nothing partial on failure.
-  const std::string json = report_json(report);
-  const std::string csv = series_csv(report.series);
-  if (auto err = write_file_atomically((d / "series.csv").string(), csv); !err.empty()) return err;
-  if (auto err = write_file_atomically((d / "report.json").string(), json); !err.empty()) {
-    std::filesystem::remove(d / "series.csv", ec);
-    return err;
+  std::vector<std::filesystem::path> staged;
+  const auto discard = [&staged] {
+    std::error_code ignored;
+    for (const auto& p : staged) std::filesystem::remove(p, ignored);
+  };
+  // 1. Every file to its temporary name; nothing in place is touched yet.
+  for (const OutputFile& f : files) {
+    const std::filesystem::path tmp = d / ("." + f.name + ".tmp");
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (out) staged.push_back(tmp);
+    out << f.text;
+    out.flush();
+    if (!out) {
+      discard();
+      return "cannot write '" + tmp.string() + "' (the previous results in '" + dir + "' are kept)";
+    }
+  }
+  // 2. All written: into place.
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    std::filesystem::rename(staged[i], d / files[i].name, ec);
+    if (ec) {
+      const std::string err = "cannot write '" + (d / files[i].name).string() + "': " + ec.message();
+      staged.erase(staged.begin(), staged.begin() + static_cast<std::ptrdiff_t>(i));
+      discard();
+      return err;
+    }
   }
   return {};
+}
+
+std::string write_report_files(const RunReport& report, const std::string& dir) {
+  if (!file_output_enabled()) return {};
+  return write_result_files(dir, report_files(report));
 }
 
 }  // namespace ota::models

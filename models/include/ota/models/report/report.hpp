@@ -157,9 +157,25 @@ void set_file_output_enabled(bool enabled);
 // file, or an empty string.
 std::string write_file_atomically(const std::string& path, const std::string& text);
 
-// Writes DIR/report.json and DIR/series.csv, each to a temporary file first and
-// renamed into place, so a failure leaves no partial report. Returns an error
-// message naming the file, or an empty string.
+// One file of a result set: its name in the output directory and its text.
+struct OutputFile {
+  std::string name;
+  std::string text;
+};
+
+// Writes a result set into `dir` (created if needed): every file to a
+// temporary name beside its place first, and only when all of them are
+// written are they renamed into place. A failure while writing leaves the
+// files already in `dir` exactly as they were (the previous result set is
+// never lost) and removes the temporaries. Returns an error message naming
+// the file, or an empty string.
+std::string write_result_files(const std::string& dir, const std::vector<OutputFile>& files);
+
+// The report's files: series.csv, then report.json (renamed into place last).
+std::vector<OutputFile> report_files(const RunReport& report);
+
+// Writes DIR/report.json and DIR/series.csv as one result set
+// (write_result_files).
 std::string write_report_files(const RunReport& report, const std::string& dir);
 
 }  // namespace ota::models
