@@ -294,7 +294,7 @@ bool DeviceLifecycle::enough_energy(std::uint32_t d) const {
 void DeviceLifecycle::offer(sim::Simulator& sim, std::uint64_t from, std::uint64_t to, double t) {
   const std::vector<std::uint32_t>& order = controller_.order();
   std::vector<std::uint32_t> joining;
-  std::vector<double> pushed;  // per joining device: its push check-in time, or -1
+  std::vector<std::optional<double>> pushed;  // per joining device: its push check-in time, if pushed
   for (std::uint64_t i = from; i < to; ++i) {
     const std::uint32_t g = order[i];
     if (!local(g)) {
@@ -311,7 +311,7 @@ void DeviceLifecycle::offer(sim::Simulator& sim, std::uint64_t from, std::uint64
     if (push) dev.pushed = true;
     if (aggregate_ && dev.phase == Phase::Idle && !dev.active) {
       joining.push_back(d);
-      pushed.push_back(push.value_or(-1));
+      pushed.push_back(push);
     } else if (push && !aggregate_ && dev.phase == Phase::Idle) {
       sim.cancel_target(d);  // its regular poll: the notification replaces it
       schedule_poll(sim, d, *push);
@@ -329,7 +329,7 @@ void DeviceLifecycle::offer(sim::Simulator& sim, std::uint64_t from, std::uint64
       first[i] = t + attribute(joining[i], Attribute::ShardOfferPoll).uniform() * s_.polling.interval_s;
   for (std::size_t i = 0; i < joining.size(); ++i) {
     devices_[joining[i]].active = true;
-    schedule_poll(sim, joining[i], pushed[i] >= 0 ? pushed[i] : std::max(t, first[i]));
+    schedule_poll(sim, joining[i], pushed[i] ? *pushed[i] : std::max(t, first[i]));
   }
 }
 

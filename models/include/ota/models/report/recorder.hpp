@@ -77,7 +77,7 @@ class RunRecorder {
     // Peak requests per second: requests that are events, counted per whole
     // second, plus the aggregate idle polls' rate at that time.
     const double second = std::floor(t);
-    if (second != request_second_) {
+    if (!request_second_ || second != *request_second_) {
       request_second_ = second;
       requests_this_second_ = aggregate_ ? idle_rate() : 0.0;
     }
@@ -150,7 +150,7 @@ class RunRecorder {
   std::array<std::uint64_t, kRunningVersionCount> version_count_{};
   std::size_t next_snapshot_ = 0;
   double health_t_ = 0;                // crashes in expectation are counted up to here
-  double request_second_ = -1;         // peak request rate: the current second
+  std::optional<double> request_second_;  // peak request rate: the current second
   double requests_this_second_ = 0;
   double peak_idle_rate_ = 0;
   double idle_requests_ = 0;
