@@ -40,6 +40,7 @@ struct GoldenCase {
   const char* name;
   const char* scenario;
   Overrides overrides;
+  bool sharded = false;  // as one shard of otasim-mpi shard (the whole fleet, collectives on one rank)
 };
 
 const std::vector<GoldenCase>& cases() {
@@ -70,6 +71,15 @@ const std::vector<GoldenCase>& cases() {
         {"/rollout/ramp/increase_every_successes", "200"},
         {"/rollout/ramp/max_per_minute", "400"}}},
       {"regression-crash-rollback", "regression/crash-regression.json", {{"/fleet/devices", "20000"}}},
+      {"regression-crash-rollback-single-partition", "regression/crash-regression.json",
+       {{"/fleet/devices", "20000"},
+        {"/fleet/classes/0/partitioning", "\"single_recovery\""},
+        {"/fleet/classes/1/partitioning", "\"single_recovery\""}}},
+      {"regression-crash-rollback-events", "regression/crash-regression.json",
+       {{"/fleet/devices", "20000"}, {"/polling/idle_polls", "\"events\""}}},
+      {"sharded-crash-rollback", "regression/crash-regression.json", {{"/fleet/devices", "20000"}}, true},
+      {"sharded-ramp", "ramp.json",
+       {{"/fleet/devices", "20000"}, {"/rollout/ramp/increase_every_successes", "200"}}, true},
       {"regression-bricking-timeouts", "regression/bricking-release.json", {{"/fleet/devices", "20000"}}},
       {"regression-anti-rollback", "regression/anti-rollback.json", {{"/fleet/devices", "20000"}}},
       {"regression-pause-resume", "regression/revision-boot-failure.json",
@@ -163,7 +173,10 @@ TEST_CASE("golden reports: every pinned scenario's report is byte-identical", "[
   for (const GoldenCase& c : cases()) {
     INFO("golden case " << c.name << " (" << c.scenario << "); update with: bash scripts/update-golden");
     const Scenario s = load(c.scenario, c.overrides);
-    const std::string got = pinned_report(run(s));
+    RunOptions options;
+    Shard shard{0, s.devices, [](std::vector<double>&) {}, [](std::vector<double>&) {}};
+    if (c.sharded) options.shard = &shard;
+    const std::string got = pinned_report(run_scenario(s, prepare_artifacts(s), options));
     const std::string path = golden_path(c.name);
     const std::string want = read_text(path);
     if (update) {

@@ -415,6 +415,7 @@ void DeviceLifecycle::on_poll(sim::Simulator& sim, std::uint32_t d, double t) {
       return;
     }
     dev.revert = Revert::Installing;
+    dev.progress = 0;  // a new artifact: nothing of it persisted yet
   }
   battery_to(d, t);
   if (ci.battery && dev.soc <= ci.battery->brownout_soc) {

@@ -92,8 +92,10 @@ void DeviceLifecycle::on_p2p_fallback(sim::Simulator& sim, std::uint32_t d, doub
 // fallback timer.
 void DeviceLifecycle::start_all(sim::Simulator& sim, const std::vector<DeliveryNetwork::Started>& started, double t) {
   for (const DeliveryNetwork::Started& s : started) {
-    start_download(sim, s.device, t, s.rate_bps);
+    // First the fallback timer: a start the agent refuses schedules the
+    // device's next poll, which must survive.
     if (s.from_peer) sim.cancel_target(s.device);
+    start_download(sim, s.device, t, s.rate_bps);
   }
 }
 
@@ -121,6 +123,7 @@ void DeviceLifecycle::start_download(sim::Simulator& sim, std::uint32_t d, doubl
                                              reverting(d) ? s_.release.from_security_counter
                                                           : s_.release.to_security_counter);
       if (!next) {
+        dev.pending_bytes = 0;  // nothing was sent: the peer (if any) spent nothing
         release_slot(sim, d, t);
         refuse(sim, d, t);
         return;

@@ -1,7 +1,10 @@
 // random_keys.hpp — which random stream each draw of the fleet model comes
 // from. Every stream is keyed by the device's index in the whole fleet (or by
-// a fixed controller key), never by a shard or thread, so a run gives the same
-// report whatever its sharding (ARCHITECTURE.md, determinism).
+// a fixed controller key), never by a shard or thread: a device's draws are
+// the same whichever thread or rank simulates it, so a run gives the same
+// report on any thread count, and a sharded run (otasim-mpi shard, which
+// draws some poll times per device instead of from the shared idle-poll
+// calendar) the same report on any rank count.
 #pragma once
 
 #include <cstdint>

@@ -11,6 +11,8 @@
 // notification reaches a device.
 // Never: schedules events or touches a device record. It answers; the device
 // lifecycle (fleet/lifecycle.hpp) schedules, and counts what the report needs.
+// (A peer is chosen with the device's own random stream: the lifecycle's
+// PeerDraw advances that stream's counter in the device's record.)
 //
 // Devices are the model's device indices. CDN and P2P run only unsharded
 // (shard_obstacle), where they are also the fleet's indices.

@@ -8,8 +8,7 @@
 // time marks across shards.
 // Decides: nothing. It observes what the lifecycle, the delivery network and
 // the rollout controller tell it.
-// Never: feeds back into the model; nothing the model decides reads it,
-// except the phase counts (the report's levels).
+// Never: feeds back into the model; nothing the model decides reads it.
 #pragma once
 
 #include <algorithm>

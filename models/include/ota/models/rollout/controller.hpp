@@ -11,8 +11,10 @@
 // Never: touches a device record or schedules events. It answers each of its
 // events with Commands that the fleet model carries out in order (offer these
 // devices, withdraw the offer, revert, schedule the next tick ...), and it
-// learns of devices only through reports. Its tests drive it with synthetic
-// reports, without a simulation.
+// learns of devices only through what the lifecycle tells it: reports,
+// check-ins, battery deferrals, trial crashes, started updates (for their
+// timeouts) and, at ticks, the fleet's health. Its tests drive it with
+// synthetic reports, without a simulation.
 #pragma once
 
 #include <array>
@@ -84,8 +86,8 @@ constexpr bool is_live(RolloutState s) { return s != RolloutState::Aborted && s 
 
 class RolloutController {
  public:
-  // `fleet` devices in all; `shard` for a sharded run (its all_sum makes the
-  // gates see the whole fleet's reports), else nullptr.
+  // `shard` for a sharded run (its all_sum makes the gates see the whole
+  // fleet's reports; soaks are then judged at ticks), else nullptr.
   RolloutController(const Scenario& s, std::uint64_t seed, const Shard* shard);
 
   // What the fleet model carries out, in order.
@@ -178,7 +180,6 @@ class RolloutController {
     double rate = 0, allowance = 0;
     std::uint64_t successes = 0;
   };
-  static constexpr std::size_t kNoStage = static_cast<std::size_t>(-1);
 
   const Scenario& s_;
   std::uint64_t seed_;
@@ -195,8 +196,8 @@ class RolloutController {
   Sampled sampled_;
   double soak_end_s_ = 0;
   bool awaiting_ = false;                   // soak over, the gate waits for reports
-  std::size_t acknowledged_stage_ = kNoStage;   // breach overridden
-  std::size_t sprt_accepted_stage_ = kNoStage;  // SPRT accepted the good rate
+  std::optional<std::size_t> acknowledged_stage_;   // breach overridden
+  std::optional<std::size_t> sprt_accepted_stage_;  // SPRT accepted the good rate
   double tick_s_ = 600, last_tick_s_ = 0;
   std::deque<std::pair<double, std::uint32_t>> timeouts_;  // (deadline, device), in time order
   Ramp ramp_;
