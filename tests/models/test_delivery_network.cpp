@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,18 @@ TEST_CASE("delivery: a CDN edge fills once from the origin, then serves hits unt
   const auto stale = net.request(ask(3, 0), 100 + fill_s + 3600);
   CHECK(stale.answer == Answer::AwaitFill);
   CHECK(stale.fill == first.fill);
+  // The full image (a device in recovery) and the previous release (a gate's
+  // rollback) are other objects: each fills on its own.
+  DeliveryNetwork::Request full = ask(4, 0);
+  full.artifact = ArtifactKind::FullImage;
+  const auto f1 = net.request(full, 200);
+  REQUIRE(f1.fill);
+  DeliveryNetwork::Request prev = ask(5, 0);
+  prev.artifact = ArtifactKind::Previous;
+  const auto f2 = net.request(prev, 200);
+  REQUIRE(f2.fill);
+  CHECK(std::set<std::uint32_t>{*first.fill, *f1.fill, *f2.fill}.size() == 3);
+  CHECK(f2.fill_done_at_s == Approx(200 + static_cast<double>(a.revert_bytes) * 8.0 / s.delivery.cdn->origin_fill_bps));
   // Edge downloads never touch the origin's slots.
   CHECK(net.origin().active_downloads() == 0);
   CHECK(&net.server_of(0) != &net.origin());
@@ -125,6 +138,12 @@ TEST_CASE("delivery: P2P seed, waiting for a peer, serving from a seeder, fallba
   // Device 3 gives up waiting: it fetches from the origin (once).
   CHECK(net.fallback(3, 0));
   CHECK_FALSE(net.fallback(3, 0));
+  const auto from_origin = net.request(ask(3, 0, false), 8);
+  CHECK(from_origin.answer == Answer::Start);
+  CHECK_FALSE(from_origin.from_peer);
+  CHECK_FALSE(from_origin.seed);
+  CHECK(net.origin().active_downloads() == 2);
+  net.finish(3, 0);
   // The seed verified the image: its one upload slot serves the first waiting neighbour.
   net.finish(0, 0);
   const auto started = net.add_seeder(0, 0);
@@ -170,15 +189,25 @@ TEST_CASE("delivery: a hostile peer serves until the device's verifier catches i
   const auto rel = net.finish(d, 0);
   CHECK_FALSE(rel.peer);  // no honest upload ended
   net.ban(d, 0, *hostile);
-  std::uint64_t banned_left = net.malicious_peers();
-  for (std::uint64_t k = 0; k < banned_left + 1; ++k) {
+  // Caught one by one, every hostile neighbour is banned; then nobody is
+  // left to serve and the device waits for an honest peer.
+  std::set<std::uint32_t> caught = {*hostile};
+  for (std::uint64_t k = 0; k <= net.malicious_peers(); ++k) {
     const auto again = net.request(ask(d, 0, true), 1);
-    if (again.answer != Answer::Start || !again.from_peer) break;
-    CHECK(net.hostile_peer(d) != hostile);
+    if (!again.from_peer) {
+      // Nobody left to serve: the neighbourhood's seed fetches from the
+      // origin, or (a seed exists) the device waits for an honest peer.
+      CHECK((again.seed || again.answer == Answer::AwaitPeer));
+      break;
+    }
     const auto next = net.hostile_peer(d);
+    REQUIRE(next);
+    CHECK(caught.insert(*next).second);  // never the same one twice
     net.finish(d, 0);
-    if (next) net.ban(d, 0, *next);
+    net.ban(d, 0, *next);
   }
+  // All caught, or only the device itself is left (it never serves itself).
+  CHECK(caught.size() + 1 >= net.malicious_peers());
 }
 
 TEST_CASE("delivery: the push broker notifies reachable devices one after another", "[delivery][network]") {
@@ -203,4 +232,22 @@ TEST_CASE("delivery: the push broker notifies reachable devices one after anothe
   const Scenario poll = load("thermostat-ab.json", {{"/fleet/devices", "100"}});
   DeliveryNetwork polled(poll, prepare_artifacts(poll), 1, false, FirstPeer{&calls});
   CHECK_FALSE(polled.push_time(0, 0, 0));
+}
+
+TEST_CASE("delivery: an edge with a slot limit queues its own downloads", "[delivery][network]") {
+  const Scenario s = load("cdn-vs-origin.json", {{"/fleet/devices", "1000"},
+                                                 {"/delivery/cdn/edges/eu/max_concurrent_downloads", "1"}});
+  const ReleaseArtifacts a = prepare_artifacts(s);
+  int calls = 0;
+  DeliveryNetwork net(s, a, 1, false, FirstPeer{&calls});
+  const auto fill = net.request(ask(0, 0), 0);
+  REQUIRE(fill.fill);
+  net.fill_done(*fill.fill, fill.fill_done_at_s);
+  CHECK(net.request_at_edge(0, 0, 1e6).answer == Answer::Start);
+  CHECK(net.request(ask(1, 0), fill.fill_done_at_s + 1).answer == Answer::Queued);
+  CHECK(net.server_of(0).queue_length() == 1);
+  CHECK(net.origin().queue_length() == 0);
+  const auto rel = net.finish(0, 0);
+  REQUIRE(rel.started.size() == 1);
+  CHECK(rel.started[0].device == 1);
 }

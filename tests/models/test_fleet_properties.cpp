@@ -177,6 +177,7 @@ TEST_CASE("per-device state stays within 64 bytes", "[models][memory]") {
       sizeof(Device) + sizeof(ota::agent::BootRecord) + sizeof(ota::sim::Simulator::Epoch) + sizeof(OrderEntry);
   CHECK(bytes_per_device() == sum);
   CHECK(sum <= 64);
+  CHECK(sizeof(Device) == 34);
   // The record is packed: a vector of them has no padding between devices.
   CHECK(alignof(Device) <= 2);
 }

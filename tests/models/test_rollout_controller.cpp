@@ -69,7 +69,6 @@ TEST_CASE("rollout states: every state is reachable, and only the table's transi
     CHECK(to_string(s) != "?");
     names.insert(to_string(s));
     // Aborted and rolled back are final; every other state can still be stopped.
-    CHECK(is_live(s) == (s != RolloutState::Aborted && s != RolloutState::RolledBack));
     for (const RolloutTrigger t : triggers) {
       INFO(to_string(t));
       if (!is_live(s)) CHECK_FALSE(rollout_transition(s, t));
@@ -255,13 +254,11 @@ TEST_CASE("controller: the rate ramp offers at a growing rate and completes", "[
   std::vector<std::uint64_t> per_tick;
   while (rc.state() == RolloutState::InProgress && per_tick.size() < 1000) {
     c = rc.tick(t += 60, {});
-    const std::uint64_t before = rc.offered();
     std::uint64_t offered = 0;
     for (const auto& x : c)
       if (x.kind == Kind::Offer) offered += x.to - x.from;
     per_tick.push_back(offered);
     report(rc, Outcome::Success, static_cast<int>(offered));
-    (void)before;
   }
   CHECK(rc.state() == RolloutState::Completed);
   CHECK(rc.offered() == 2000);
@@ -322,4 +319,70 @@ TEST_CASE("controller: a named-group stage offers exactly its groups first", "[r
   CHECK(c.front().to == 400);
   const std::uint64_t first_beta = s.classes[0].devices;
   for (std::uint64_t i = 0; i < 400; ++i) CHECK(rc.order()[i] >= first_beta);
+}
+
+TEST_CASE("controller: a breach found at a soak's end acts like one found at a tick", "[rollout][controller]") {
+  const Scenario s = staged("rollback");
+  RolloutController rc(s, 1, nullptr);
+  rc.open_first_stage(0);
+  report(rc, Outcome::Failure, 60);
+  const auto c = rc.soak_end(6 * kHour);
+  CHECK(kinds(c) == std::vector<Kind>{Kind::Withdraw, Kind::StartRevert});
+  CHECK(rc.state() == RolloutState::RolledBack);
+  CHECK(rc.summary().stopped_at_s == 6 * kHour);
+}
+
+TEST_CASE("controller: a pause after the last stage resumes to completed", "[rollout][controller]") {
+  const Scenario s = staged("pause", {{"/rollout/on_pause", R"({"decide_after_h": 2, "action": "resume"})"}});
+  RolloutController rc(s, 1, nullptr);
+  auto c = rc.open_first_stage(0);
+  // Every stage passes on healthy reports.
+  report(rc, Outcome::Success, 100);
+  while (rc.state() == RolloutState::InProgress) {
+    REQUIRE(!c.empty());
+    c = rc.soak_end(c.back().at_s);
+  }
+  REQUIRE(rc.state() == RolloutState::Completed);
+  // Failures in the last stage breach after completion: pause, then resume.
+  report(rc, Outcome::Failure, 100);
+  REQUIRE(115 * kHour + 600 < s.horizon_s);
+  c = rc.tick(115 * kHour, {});
+  REQUIRE(kinds(c) == std::vector<Kind>{Kind::SchedulePauseDecision, Kind::ScheduleTick});
+  CHECK(rc.state() == RolloutState::PausedCompleted);
+  CHECK(rc.summary().state == "paused");
+  CHECK(rc.pause_decision(c[0].at_s).empty());
+  CHECK(rc.state() == RolloutState::Completed);
+}
+
+TEST_CASE("controller: the operator can roll back after a pause", "[rollout][controller]") {
+  const Scenario s = staged("pause", {{"/rollout/on_pause", R"({"decide_after_h": 1, "action": "rollback"})"}});
+  RolloutController rc(s, 1, nullptr);
+  rc.open_first_stage(0);
+  report(rc, Outcome::Failure, 50);
+  const auto c = rc.tick(600, {});
+  REQUIRE(c.front().kind == Kind::SchedulePauseDecision);
+  CHECK(kinds(rc.pause_decision(c.front().at_s)) == std::vector<Kind>{Kind::Withdraw, Kind::StartRevert});
+  CHECK(rc.state() == RolloutState::RolledBack);
+  const auto log = logged(rc);
+  CHECK(log.back() == "rollback");
+  CHECK(rc.summary().events.back().reason == "operator decision after the pause");
+}
+
+TEST_CASE("controller: a breach stops the rate ramp", "[rollout][controller]") {
+  const Scenario s = load("ramp.json", {{"/fleet/devices", "2000"},
+                                        {"/rollout/ramp/base_per_minute", "10"},
+                                        {"/rollout/gate", R"({"max_failure_rate": 0.05, "min_reports": 20})"}});
+  RolloutController rc(s, 1, nullptr);
+  rc.open_first_stage(s.rollout.start_s);
+  double t = s.rollout.start_s;
+  rc.tick(t += 60, {});
+  rc.tick(t += 60, {});
+  CHECK(rc.offered() == 20);
+  report(rc, Outcome::Failure, 20);
+  const auto c = rc.tick(t += 60, {});
+  CHECK(rc.state() == RolloutState::Aborted);
+  CHECK(std::find(kinds(c).begin(), kinds(c).end(), Kind::Withdraw) != kinds(c).end());
+  const std::uint64_t offered = rc.offered();
+  CHECK(rc.tick(t += 60, {}).empty());
+  CHECK(rc.offered() == offered);  // no more offers
 }
