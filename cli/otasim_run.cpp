@@ -47,6 +47,15 @@ std::string fmt_time(const std::optional<double>& s) {
   return buf;
 }
 
+// A duration in seconds, minutes or hours, whichever reads best.
+std::string fmt_seconds(double s) {
+  char buf[64];
+  if (s < 120) std::snprintf(buf, sizeof buf, "%.3g s", s);
+  else if (s < 7200) std::snprintf(buf, sizeof buf, "%.1f min", s / 60.0);
+  else std::snprintf(buf, sizeof buf, "%.1f h", s / 3600.0);
+  return buf;
+}
+
 // The totals the replication table shows, in this order.
 const std::vector<std::string> kTableMetrics = {
     "updated_share", "exposed_share", "rolled_back_share", "bricked_share", "failed_share", "in_progress",
@@ -199,6 +208,15 @@ int otasim_run(int argc, char** argv) {
               "peak %.0f requests/s\n",
               static_cast<double>(t.origin_bytes) / 1e6, static_cast<double>(t.edge_bytes) / 1e6, t.cdn_cost_usd,
               ull(t.cdn_fills), static_cast<double>(t.peer_bytes) / 1e6, t.peak_requests_per_s);
+  for (const auto& [name, d] : {std::pair<const char*, const DeliveryTimes*>{"origin", &t.origin_times},
+                                {"edge", &t.edge_times},
+                                {"peer", &t.peer_times}}) {
+    if (d->downloads == 0) continue;
+    std::printf("  wait         %-6s %llu downloads: wait mean %s, p95 %s, max %s; transfer mean %s, p95 %s\n", name,
+                ull(d->downloads), fmt_seconds(d->wait.mean_s).c_str(), fmt_seconds(d->wait.p95_s).c_str(),
+                fmt_seconds(d->wait.max_s).c_str(), fmt_seconds(d->transfer.mean_s).c_str(),
+                fmt_seconds(d->transfer.p95_s).c_str());
+  }
   if (t.learned_by_push > 0)
     std::printf("  learned      %llu by push (mean %.0f s after the offer), %llu by poll (mean %.0f s)\n",
                 ull(t.learned_by_push), t.push_delay_mean_s.value_or(0), ull(t.learned_by_poll),

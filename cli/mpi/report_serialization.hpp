@@ -44,6 +44,16 @@ void serialize(A& a, ota::models::LinkTotals& l, unsigned) {
 }
 
 template <class A>
+void serialize(A& a, ota::models::DurationSummary& d, unsigned) {
+  a & d.mean_s & d.p50_s & d.p95_s & d.p99_s & d.max_s;
+}
+
+template <class A>
+void serialize(A& a, ota::models::DeliveryTimes& d, unsigned) {
+  a & d.downloads & d.wait & d.transfer;
+}
+
+template <class A>
 void serialize(A& a, ota::models::Totals& t, unsigned) {
   a & t.devices & t.offered & t.exposed & t.withdrawn & t.updated & t.failed & t.gave_up & t.timed_out;
   a & t.rolled_back & t.bricked & t.in_progress & t.deferred_battery & t.battery_blocked & t.recovery_boots;
@@ -53,6 +63,7 @@ void serialize(A& a, ota::models::Totals& t, unsigned) {
   a & t.origin_bytes & t.edge_bytes & t.peer_bytes & t.cdn_fills & t.learned_by_push & t.learned_by_poll;
   a & t.push_delay_mean_s & t.poll_delay_mean_s & t.p2p_seeds & t.p2p_fallbacks & t.p2p_malicious_peers;
   a & t.p2p_rejected_transfers & t.p2p_wasted_bytes & t.p2p_wasted_energy_j & t.tampered_installs;
+  a & t.origin_times & t.edge_times & t.peer_times;
   a & t.energy_j & t.energy_mah & t.reverted & t.revert_refused & t.service_calls & t.service_cost_usd;
   a & t.time_to_50pct_s & t.time_to_90pct_s & t.time_to_95pct_s & t.time_to_99pct_s;
 }
@@ -63,7 +74,7 @@ void serialize(A& a, ota::models::Series& s, unsigned) {
   a & s.idle & s.waiting & s.downloading & s.installing & s.rebooting & s.updated & s.rolled_back & s.bricked;
   a & s.refused & s.battery_blocked & s.downloads_in_flight_peak & s.queue_length_peak;
   a & s.requests_per_s & s.bytes_per_s & s.failures & s.rollbacks & s.bricks & s.battery_deferrals & s.updates;
-  a & s.crashes;
+  a & s.crashes & s.wait_mean_s & s.transfers_active;
 }
 
 template <class A>

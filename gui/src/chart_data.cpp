@@ -179,7 +179,8 @@ ChartData failures_chart(const RunReport& current, const RunReport* baseline) {
 }
 
 ChartData server_chart(const RunReport& current, const RunReport* baseline) {
-  ChartData c = make_chart("server", "Server requests and queue", "requests/s", "queue / downloads", current, baseline);
+  ChartData c = make_chart("server", "Server requests, queue and wait", "requests/s", "queue, downloads / wait (s)",
+                           current, baseline);
   add_pair(c, current, baseline, [](const RunReport& r) {
     return line("requests/s", 0x1e88e5, bin_ends_h(r.series), r.series.requests_per_s);
   });
@@ -190,6 +191,9 @@ ChartData server_chart(const RunReport& current, const RunReport* baseline) {
   add_pair(c, current, baseline, [](const RunReport& r) {
     return line("downloads in flight (peak)", 0x00897b, bin_ends_h(r.series), r.series.downloads_in_flight_peak,
                 SeriesKind::Line, Axis::Right);
+  });
+  add_pair(c, current, baseline, [](const RunReport& r) {
+    return line("mean wait (s)", 0x8e24aa, bin_ends_h(r.series), r.series.wait_mean_s, SeriesKind::Line, Axis::Right);
   });
   return c;
 }
@@ -360,6 +364,8 @@ std::vector<ChartData> live_charts(const RunReport& partial, const RunReport* ba
   keep(c.battery_deferrals, s.battery_deferrals);
   keep(c.updates, s.updates);
   keep(c.crashes, s.crashes);
+  keep(c.wait_mean_s, s.wait_mean_s);
+  keep(c.transfers_active, s.transfers_active);
 
   std::vector<ChartData> charts = all_charts(cut, baseline);
   const double horizon = horizon_h(partial, baseline);

@@ -34,7 +34,7 @@ namespace {
 
 const char* const kChartTitles[] = {
     "Adoption by version and state", "Stage timeline and gate decisions", "Failures, rollbacks, bricks (cumulative)",
-    "Server requests and queue",     "Bandwidth and cumulative cost",     "Battery deferrals",
+    "Server requests, queue and wait", "Bandwidth and cumulative cost",   "Battery deferrals",
 };
 static_assert(std::size(kChartTitles) == kChartCount);
 

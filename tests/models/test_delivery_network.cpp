@@ -91,8 +91,13 @@ TEST_CASE("delivery: a CDN edge fills once from the origin, then serves hits unt
   // The fill completes: the waiting devices, in order; they ask the edge.
   const auto fill = net.fill_done(*first.fill, 100 + fill_s);
   CHECK(fill.bytes == a.payload_bytes);
-  CHECK(fill.waiting == std::vector<std::uint32_t>{0, 1});
-  CHECK(net.request_at_edge(0, 0, 1e6).answer == Answer::Start);
+  REQUIRE(fill.waiting.size() == 2);
+  CHECK(fill.waiting[0].device == 0);
+  CHECK(fill.waiting[0].since == 0);  // ask() leaves `since` at 0: the wait runs from there
+  CHECK(fill.waiting[1].device == 1);
+  const auto hit = net.request_at_edge(0, 0, 1e6, fill.waiting[0].since);
+  CHECK(hit.answer == Answer::Start);
+  CHECK(hit.since == fill.waiting[0].since);
   // Hits until the TTL, then a new fill.
   CHECK(net.request(ask(2, 0), 100 + fill_s + 10).answer == Answer::Start);
   const auto stale = net.request(ask(3, 0), 100 + fill_s + 3600);
@@ -136,7 +141,7 @@ TEST_CASE("delivery: P2P seed, waiting for a peer, serving from a seeder, fallba
   CHECK(net.request(ask(2, 0, true), 6).answer == Answer::AwaitPeer);
   CHECK(net.request(ask(3, 0, true), 7).answer == Answer::AwaitPeer);
   // Device 3 gives up waiting: it fetches from the origin (once).
-  CHECK(net.fallback(3, 0));
+  CHECK(net.fallback(3, 0) == 0.0);  // it waited since it asked (ask() leaves `since` at 0)
   CHECK_FALSE(net.fallback(3, 0));
   const auto from_origin = net.request(ask(3, 0, false), 8);
   CHECK(from_origin.answer == Answer::Start);
@@ -243,11 +248,14 @@ TEST_CASE("delivery: an edge with a slot limit queues its own downloads", "[deli
   const auto fill = net.request(ask(0, 0), 0);
   REQUIRE(fill.fill);
   net.fill_done(*fill.fill, fill.fill_done_at_s);
-  CHECK(net.request_at_edge(0, 0, 1e6).answer == Answer::Start);
-  CHECK(net.request(ask(1, 0), fill.fill_done_at_s + 1).answer == Answer::Queued);
+  CHECK(net.request_at_edge(0, 0, 1e6, 0).answer == Answer::Start);
+  auto queued = ask(1, 0);
+  queued.since = fill.fill_done_at_s + 1;
+  CHECK(net.request(queued, fill.fill_done_at_s + 1).answer == Answer::Queued);
   CHECK(net.server_of(0).queue_length() == 1);
   CHECK(net.origin().queue_length() == 0);
   const auto rel = net.finish(0, 0);
   REQUIRE(rel.started.size() == 1);
   CHECK(rel.started[0].device == 1);
+  CHECK(rel.started[0].since == fill.fill_done_at_s + 1);  // its wait began when it asked
 }

@@ -80,9 +80,11 @@ double DeliveryNetwork::peer_bps(std::uint32_t device) const {
   return p.link_bps * std::exp(st.normal(0.0, p.sigma));
 }
 
-DeliveryNetwork::Decision DeliveryNetwork::grant(UpdateServer& server, std::uint32_t device, double link_bps) {
+DeliveryNetwork::Decision DeliveryNetwork::grant(UpdateServer& server, std::uint32_t device, double link_bps,
+                                                 double since) {
   Decision out;
-  const UpdateServer::Grant g = server.request_download(device, link_bps);
+  out.since = since;
+  const UpdateServer::Grant g = server.request_download(device, link_bps, since);
   switch (g.slot) {
     case UpdateServer::Slot::Refused: out.answer = Answer::Refused; break;
     case UpdateServer::Slot::Queued: out.answer = Answer::Queued; break;
@@ -102,20 +104,21 @@ DeliveryNetwork::Decision DeliveryNetwork::request(const Request& q, double t) {
     // fetches from the origin as its seed, else wait for a peer (at most
     // fallback_s).
     Neighbourhood& nb = neighbourhood(q.device, q.cls);
-    if (const auto s = serve_from_peer(q.device, nb)) {
+    if (const auto s = serve_from_peer(q.device, q.since, nb)) {
       Decision out;
       out.answer = Answer::Start;
       out.rate_bps = s->rate_bps;
       out.from_peer = true;
+      out.since = q.since;
       return out;
     }
     if (!nb.seeding) {
       nb.seeding = true;
-      Decision out = grant(origin_, q.device, q.link_bps);
+      Decision out = grant(origin_, q.device, q.link_bps, q.since);
       out.seed = true;
       return out;
     }
-    nb.waiting.push_back(q.device);
+    nb.waiting.push_back({q.device, q.since});
     Decision out;
     out.answer = Answer::AwaitPeer;
     out.fallback_at_s = t + s_.delivery.p2p->fallback_s;
@@ -129,7 +132,7 @@ DeliveryNetwork::Decision DeliveryNetwork::request(const Request& q, double t) {
     const auto k = static_cast<std::size_t>(q.artifact);
     const double ttl = s_.delivery.cdn->cache_ttl_s;
     const bool fresh = e.cached[k] && (ttl <= 0 || t < e.filled_t[k] + ttl);
-    if (fresh) return grant(e.server, q.device, q.link_bps);
+    if (fresh) return grant(e.server, q.device, q.link_bps, q.since);
     Decision out;
     out.answer = Answer::AwaitFill;
     if (!e.filling[k]) {
@@ -137,14 +140,15 @@ DeliveryNetwork::Decision DeliveryNetwork::request(const Request& q, double t) {
       out.fill = static_cast<std::uint32_t>(route.region * kArtifactKinds + k);
       out.fill_done_at_s = t + static_cast<double>(artifact_bytes(k)) * 8.0 / s_.delivery.cdn->origin_fill_bps;
     }
-    e.waiting[k].push_back(q.device);
+    e.waiting[k].push_back({q.device, q.since});
     return out;
   }
-  return grant(origin_, q.device, q.link_bps);
+  return grant(origin_, q.device, q.link_bps, q.since);
 }
 
-DeliveryNetwork::Decision DeliveryNetwork::request_at_edge(std::uint32_t device, std::size_t cls, double link_bps) {
-  return grant(edges_[routes_[cls].region].server, device, link_bps);
+DeliveryNetwork::Decision DeliveryNetwork::request_at_edge(std::uint32_t device, std::size_t cls, double link_bps,
+                                                           double since) {
+  return grant(edges_[routes_[cls].region].server, device, link_bps, since);
 }
 
 DeliveryNetwork::Fill DeliveryNetwork::fill_done(std::uint32_t index, double t) {
@@ -160,7 +164,8 @@ DeliveryNetwork::Fill DeliveryNetwork::fill_done(std::uint32_t index, double t) 
   return out;
 }
 
-std::optional<DeliveryNetwork::Started> DeliveryNetwork::serve_from_peer(std::uint32_t device, Neighbourhood& nb) {
+std::optional<DeliveryNetwork::Started> DeliveryNetwork::serve_from_peer(std::uint32_t device, double since,
+                                                                         Neighbourhood& nb) {
   const std::size_t honest = nb.free_slots.size(), candidates = honest + nb.malicious.size();
   if (candidates == 0) return std::nullopt;
   const auto u = static_cast<std::size_t>(draw_(device, candidates));
@@ -176,13 +181,13 @@ std::optional<DeliveryNetwork::Started> DeliveryNetwork::serve_from_peer(std::ui
     peer |= kMaliciousBit;
   }
   peer_of_[device] = peer;
-  return Started{device, peer_bps(device), true};
+  return Started{device, peer_bps(device), true, since};
 }
 
 void DeliveryNetwork::serve_waiting(Neighbourhood& nb, std::vector<Started>& out) {
   std::size_t served = 0;
   while (served < nb.waiting.size() && !(nb.free_slots.empty() && nb.malicious.empty())) {
-    const auto s = serve_from_peer(nb.waiting[served], nb);
+    const auto s = serve_from_peer(nb.waiting[served].device, nb.waiting[served].since, nb);
     if (!s) break;
     out.push_back(*s);
     ++served;
@@ -204,16 +209,18 @@ DeliveryNetwork::Release DeliveryNetwork::finish(std::uint32_t device, std::size
     return out;
   }
   for (const UpdateServer::Started& next : server_of(cls).finish_download(device))
-    out.started.push_back({next.device, next.rate_bps, false});
+    out.started.push_back({next.device, next.rate_bps, false, next.since});
   return out;
 }
 
-bool DeliveryNetwork::fallback(std::uint32_t device, std::size_t cls) {
+std::optional<double> DeliveryNetwork::fallback(std::uint32_t device, std::size_t cls) {
   Neighbourhood& nb = neighbourhood(device, cls);
-  const auto it = std::find(nb.waiting.begin(), nb.waiting.end(), device);
-  if (it == nb.waiting.end()) return false;
+  const auto it =
+      std::find_if(nb.waiting.begin(), nb.waiting.end(), [device](const Waiter& w) { return w.device == device; });
+  if (it == nb.waiting.end()) return std::nullopt;
+  const double since = it->since;
   nb.waiting.erase(it);
-  return true;
+  return since;
 }
 
 std::vector<DeliveryNetwork::Started> DeliveryNetwork::add_seeder(std::uint32_t device, std::size_t cls) {

@@ -36,6 +36,7 @@ void DeviceLifecycle::request_download(sim::Simulator& sim, std::uint32_t d, dou
   q.via_peers = uses_peers(d);
   q.artifact = artifact_kind(d);
   q.link_bps = link_bps(d);
+  q.since = t;
   carry_out(sim, d, t, network_.request(q, t));
 }
 
@@ -47,7 +48,7 @@ void DeviceLifecycle::carry_out(sim::Simulator& sim, std::uint32_t d, double t,
   }
   switch (decision.answer) {
     case DeliveryNetwork::Answer::Start:
-      start_download(sim, d, t, decision.rate_bps);
+      start_download(sim, d, t, decision.rate_bps, decision.since);
       return;
     case DeliveryNetwork::Answer::Queued:
       set_phase(d, Phase::Waiting);
@@ -71,13 +72,14 @@ void DeviceLifecycle::carry_out(sim::Simulator& sim, std::uint32_t d, double t,
 void DeviceLifecycle::on_edge_fill(sim::Simulator& sim, std::uint32_t index, double t) {
   const DeliveryNetwork::Fill fill = network_.fill_done(index, t);
   recorder_.cdn_fill(fill.bytes);
-  for (const std::uint32_t w : fill.waiting)
-    carry_out(sim, w, t, network_.request_at_edge(w, devices_[w].cls, link_bps(w)));
+  for (const DeliveryNetwork::Waiter& w : fill.waiting)
+    carry_out(sim, w.device, t, network_.request_at_edge(w.device, devices_[w.device].cls, link_bps(w.device), w.since));
 }
 
 // Waited too long for a peer: the origin.
 void DeviceLifecycle::on_p2p_fallback(sim::Simulator& sim, std::uint32_t d, double t) {
-  if (!network_.fallback(d, devices_[d].cls)) return;
+  const std::optional<double> since = network_.fallback(d, devices_[d].cls);
+  if (!since) return;
   ++recorder_.totals().p2p_fallbacks;
   devices_[d].from_server = true;
   DeliveryNetwork::Request q;
@@ -85,6 +87,7 @@ void DeviceLifecycle::on_p2p_fallback(sim::Simulator& sim, std::uint32_t d, doub
   q.cls = devices_[d].cls;
   q.artifact = artifact_kind(d);
   q.link_bps = link_bps(d);
+  q.since = *since;  // its wait began with its request for a peer
   carry_out(sim, d, t, network_.request(q, t));
 }
 
@@ -95,7 +98,7 @@ void DeviceLifecycle::start_all(sim::Simulator& sim, const std::vector<DeliveryN
     // First the fallback timer: a start the agent refuses schedules the
     // device's next poll, which must survive.
     if (s.from_peer) sim.cancel_target(s.device);
-    start_download(sim, s.device, t, s.rate_bps);
+    start_download(sim, s.device, t, s.rate_bps, s.since);
   }
 }
 
@@ -108,8 +111,8 @@ void DeviceLifecycle::become_seeder(sim::Simulator& sim, std::uint32_t d, double
   start_all(sim, network_.add_seeder(d, dev.cls), t);
 }
 
-// Starts a download granted at `rate` bit/s.
-void DeviceLifecycle::start_download(sim::Simulator& sim, std::uint32_t d, double t, double rate) {
+// Starts a download granted at `rate` bit/s, asked for at `since`.
+void DeviceLifecycle::start_download(sim::Simulator& sim, std::uint32_t d, double t, double rate, double since) {
   Device& dev = devices_[d];
   const ClassInfo& ci = classes_[dev.cls];
   battery_to(d, t);  // a device may have waited in the queue
@@ -166,6 +169,11 @@ void DeviceLifecycle::start_download(sim::Simulator& sim, std::uint32_t d, doubl
   dev.pending_j = static_cast<float>(rx_watts * stop.after_s + ci.write_watts * std::min(stop.after_s, flash_s));
   sim.schedule_at(at(t + stop.after_s), d, stop.kind);
   recorder_.observe_server(t, network_.origin());
+  const auto source = peer ? RunRecorder::From::Peer
+                      : ci.source == Source::Cdn ? RunRecorder::From::Edge
+                                                 : RunRecorder::From::Origin;
+  recorder_.download_started(source, t, t - since,
+                             stop.kind == kTransferEnd ? std::optional<double>(stop.after_s) : std::nullopt);
 }
 
 // Gives back `d`'s download slot (server or peer) and starts whoever it lets in.
@@ -184,6 +192,7 @@ void DeviceLifecycle::end_transfer(sim::Simulator& sim, std::uint32_t d, double 
   recorder_.transfer(classes_[dev.cls], dev.pending_bytes, t, network_.from_peer(d));
   spend(d, dev.pending_j);
   dev.pending_j = 0;
+  recorder_.download_ended();
   release_slot(sim, d, t);
   recorder_.observe_server(t, network_.origin());
 }

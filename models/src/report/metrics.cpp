@@ -44,6 +44,11 @@ double flag(bool b) { return b ? 1.0 : 0.0; }
 #define OTA_TIME(name, field, text) \
   MetricRow { name, text, [](const RunReport& r) { return hours_or_inf(r.totals.field); } }
 
+#define OTA_DOWNLOADS(from, text) \
+  MetricRow { #from "_downloads", text, [](const RunReport& r) { return count(r.totals.from##_times.downloads); } }
+#define OTA_DELIVERY(from, what, stat, text) \
+  MetricRow { #from "_" #what "_" #stat "_s", text, [](const RunReport& r) { return r.totals.from##_times.what.stat##_s; } }
+
 const std::vector<MetricRow>& table() {
   static const std::vector<MetricRow> rows = {
       OTA_COUNT(devices, "fleet size"),
@@ -90,6 +95,27 @@ const std::vector<MetricRow>& table() {
       OTA_COUNT(p2p_rejected_transfers, "tampered images from hostile peers rejected by the agent"),
       OTA_COUNT(p2p_wasted_bytes, "bytes of those rejected transfers"),
       OTA_AMOUNT(p2p_wasted_energy_j, "energy of those rejected transfers, J"),
+      OTA_DOWNLOADS(origin, "downloads started from the origin"),
+      OTA_DELIVERY(origin, wait, mean, "mean queue wait (request to first byte) of downloads from the origin, s"),
+      OTA_DELIVERY(origin, wait, p95, "95th percentile of the queue wait (request to first byte) of downloads from the origin, s"),
+      OTA_DELIVERY(origin, wait, p99, "99th percentile of the queue wait (request to first byte) of downloads from the origin, s"),
+      OTA_DELIVERY(origin, wait, max, "longest queue wait (request to first byte) of downloads from the origin, s"),
+      OTA_DELIVERY(origin, transfer, mean, "mean transfer time (first byte to last) of completed downloads from the origin, s"),
+      OTA_DELIVERY(origin, transfer, p95, "95th percentile of the transfer time (first byte to last) of completed downloads from the origin, s"),
+      OTA_DOWNLOADS(edge, "downloads started from CDN edges"),
+      OTA_DELIVERY(edge, wait, mean, "mean queue wait (request to first byte) of downloads from CDN edges, s"),
+      OTA_DELIVERY(edge, wait, p95, "95th percentile of the queue wait (request to first byte) of downloads from CDN edges, s"),
+      OTA_DELIVERY(edge, wait, p99, "99th percentile of the queue wait (request to first byte) of downloads from CDN edges, s"),
+      OTA_DELIVERY(edge, wait, max, "longest queue wait (request to first byte) of downloads from CDN edges, s"),
+      OTA_DELIVERY(edge, transfer, mean, "mean transfer time (first byte to last) of completed downloads from CDN edges, s"),
+      OTA_DELIVERY(edge, transfer, p95, "95th percentile of the transfer time (first byte to last) of completed downloads from CDN edges, s"),
+      OTA_DOWNLOADS(peer, "downloads started from peers"),
+      OTA_DELIVERY(peer, wait, mean, "mean queue wait (request to first byte) of downloads from peers, s"),
+      OTA_DELIVERY(peer, wait, p95, "95th percentile of the queue wait (request to first byte) of downloads from peers, s"),
+      OTA_DELIVERY(peer, wait, p99, "99th percentile of the queue wait (request to first byte) of downloads from peers, s"),
+      OTA_DELIVERY(peer, wait, max, "longest queue wait (request to first byte) of downloads from peers, s"),
+      OTA_DELIVERY(peer, transfer, mean, "mean transfer time (first byte to last) of completed downloads from peers, s"),
+      OTA_DELIVERY(peer, transfer, p95, "95th percentile of the transfer time (first byte to last) of completed downloads from peers, s"),
       OTA_COUNT(tampered_installs, "tampered images the agent accepted (must be 0)"),
       OTA_AMOUNT(energy_j, "update-related energy, all devices, J"),
       OTA_AMOUNT(energy_mah, "update-related energy on battery devices, mAh"),

@@ -33,8 +33,12 @@ RunRecorder::RunRecorder(const Scenario& s, const ReleaseArtifacts& a, std::uint
                   &S.rebooting, &S.updated, &S.rolled_back, &S.bricked, &S.refused, &S.battery_blocked, &S.failures,
                   &S.rollbacks, &S.bricks, &S.battery_deferrals, &S.updates})
     v->assign(bins, 0);
-  for (auto* v : {&S.downloads_in_flight_peak, &S.queue_length_peak, &S.requests_per_s, &S.bytes_per_s, &S.crashes})
+  for (auto* v : {&S.downloads_in_flight_peak, &S.queue_length_peak, &S.requests_per_s, &S.bytes_per_s, &S.crashes,
+                  &S.wait_mean_s})
     v->assign(bins, 0.0);
+  S.transfers_active.assign(bins, 0);
+  wait_sum_.assign(bins, 0.0);
+  wait_count_.assign(bins, 0.0);
 }
 
 void RunRecorder::advance_slow(double t, double crash_rate) {
@@ -76,6 +80,7 @@ void RunRecorder::snapshot(std::size_t b) {
   S.bricked[b] = count(Phase::Bricked);
   S.refused[b] = count(Phase::Refused);
   S.battery_blocked[b] = count(Phase::BatteryBlocked) + count(Phase::Dead);
+  S.transfers_active[b] = active_;
 }
 
 void RunRecorder::transfer(const ClassInfo& c, std::uint64_t bytes, double t, bool from_peer) {
@@ -162,8 +167,16 @@ RunReport RunRecorder::report(const RolloutSummary& rollout) const {
   if (aggregate_) t.peak_requests_per_s = std::max(t.peak_requests_per_s, peak_idle_rate_);
   if (t.learned_by_push > 0) t.push_delay_mean_s = push_delay_s_ / static_cast<double>(t.learned_by_push);
   if (t.learned_by_poll > 0) t.poll_delay_mean_s = poll_delay_s_ / static_cast<double>(t.learned_by_poll);
+  DeliveryTimes* times[] = {&t.origin_times, &t.edge_times, &t.peer_times};
+  for (std::size_t k = 0; k < timing_.size(); ++k) {
+    times[k]->downloads = timing_[k].wait.count();
+    times[k]->wait = timing_[k].wait.summary();
+    times[k]->transfer = timing_[k].transfer.summary();
+  }
   r.rollout = rollout;
   r.series = series_;
+  for (std::size_t b = 0; b < wait_sum_.size(); ++b)
+    r.series.wait_mean_s[b] = wait_count_[b] > 0 ? wait_sum_[b] / wait_count_[b] : 0.0;
   r.run.seed = seed_;
   r.run.bytes_per_device = static_cast<double>(bytes_per_device());
   return r;
@@ -171,7 +184,10 @@ RunReport RunRecorder::report(const RolloutSummary& rollout) const {
 
 RunReport RunRecorder::finish(const RolloutSummary& rollout, std::uint64_t events, const char* status,
                               double wall_s) {
-  if (shard_) shard_time_marks(*shard_);
+  if (shard_) {
+    shard_time_marks(*shard_);
+    shard_delivery_times(*shard_);
+  }
   RunReport r = report(rollout);
   if (const Shard* shard = shard_) {
     // Idle requests rounded once for the whole fleet (on shard 0), as one process would.
@@ -180,7 +196,9 @@ RunReport RunRecorder::finish(const RolloutSummary& rollout, std::uint64_t event
     const double idle = shard->first == 0 ? v[0] : 0.0;
     r.totals.server_requests = event_requests_ + static_cast<std::uint64_t>(std::llround(idle));
   }
+  std::vector<double> wait_mean = std::move(r.series.wait_mean_s);
   r.series = std::move(series_);
+  r.series.wait_mean_s = std::move(wait_mean);
   r.run.events = events;
   r.run.status = status;
   r.run.wall_s = wall_s;
@@ -227,6 +245,24 @@ void RunRecorder::shard_time_marks(const Shard& shard) {
   mark(totals_.time_to_90pct_s, 0.90);
   mark(totals_.time_to_95pct_s, 0.95);
   mark(totals_.time_to_99pct_s, 0.99);
+}
+
+// A sharded run's delivery times and per-bin waits for the whole fleet: every
+// shard's histograms and sums added (and maxima taken), so every shard reports
+// the fleet's distributions (merge_shard_reports keeps shard 0's).
+void RunRecorder::shard_delivery_times(const Shard& shard) {
+  for (Timing& k : timing_) {
+    for (DurationHistogram* h : {&k.wait, &k.transfer}) {
+      std::vector<double> v = h->to_vector();
+      shard.all_sum(v);
+      h->from_vector(v);
+      std::vector<double> m = {h->max()};
+      shard.all_max(m);
+      h->set_max(m[0]);
+    }
+  }
+  shard.all_sum(wait_sum_);
+  shard.all_sum(wait_count_);
 }
 
 }  // namespace ota::models

@@ -70,6 +70,21 @@ Json totals_json(const Totals& t) {
   j["p2p_rejected_transfers"] = t.p2p_rejected_transfers;
   j["p2p_wasted_bytes"] = t.p2p_wasted_bytes;
   j["p2p_wasted_energy_j"] = t.p2p_wasted_energy_j;
+  for (const auto& [name, times] : {std::pair<const char*, const DeliveryTimes*>{"origin", &t.origin_times},
+                                    {"edge", &t.edge_times},
+                                    {"peer", &t.peer_times}}) {
+    const std::string p(name);
+    j[p + "_downloads"] = times->downloads;
+    for (const auto& [what, d] : {std::pair<const char*, const DurationSummary*>{"wait", &times->wait},
+                                  {"transfer", &times->transfer}}) {
+      const std::string q = p + "_" + what + "_";
+      j[q + "mean_s"] = d->mean_s;
+      j[q + "p50_s"] = d->p50_s;
+      j[q + "p95_s"] = d->p95_s;
+      j[q + "p99_s"] = d->p99_s;
+      j[q + "max_s"] = d->max_s;
+    }
+  }
   j["tampered_installs"] = t.tampered_installs;
   j["energy_j"] = t.energy_j;
   j["energy_mah"] = t.energy_mah;
@@ -151,7 +166,9 @@ std::vector<Column> columns(const Series& s) {
           col("bricks", s.bricks),
           col("battery_deferrals", s.battery_deferrals),
           col("updates", s.updates),
-          col("crashes", s.crashes)};
+          col("crashes", s.crashes),
+          col("wait_mean_s", s.wait_mean_s),
+          col("transfers_active", s.transfers_active)};
 }
 
 }  // namespace

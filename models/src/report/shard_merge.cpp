@@ -47,7 +47,7 @@ RunReport merge_shard_reports(const std::vector<RunReport>& parts) {
     for (auto f : {&Series::offered, &Series::on_old, &Series::on_new, &Series::on_none, &Series::idle,
                    &Series::waiting, &Series::downloading, &Series::installing, &Series::rebooting, &Series::updated,
                    &Series::rolled_back, &Series::bricked, &Series::refused, &Series::battery_blocked,
-                   &Series::failures, &Series::rollbacks, &Series::bricks, &Series::battery_deferrals,
+                   &Series::failures, &Series::rollbacks, &Series::bricks, &Series::battery_deferrals, &Series::transfers_active,
                    &Series::updates})
       add(S.*f, O.*f);
     for (auto f : {&Series::downloads_in_flight_peak, &Series::queue_length_peak, &Series::requests_per_s,

@@ -54,6 +54,7 @@ class DeliveryNetwork {
     ArtifactKind artifact = ArtifactKind::Release;
     bool via_peers = false;  // a P2P class fetching the release as offered (not as a seed or after fallback)
     double link_bps = 0;     // what the device's own link can take
+    double since = 0;        // when the device asked for this download (its queue wait starts)
   };
   enum class Answer : std::uint8_t {
     Start,      // download now at rate_bps (from a peer when from_peer)
@@ -65,6 +66,7 @@ class DeliveryNetwork {
   struct Decision {
     Answer answer = Answer::Refused;
     double rate_bps = 0;
+    double since = 0;  // Start: when the device asked
     bool from_peer = false;
     bool seed = false;                 // the device fetches from the origin for its neighbourhood
     std::optional<std::uint32_t> fill;  // AwaitFill that starts a fill: its index (fill_done_at_s)
@@ -78,6 +80,7 @@ class DeliveryNetwork {
     std::uint32_t device = 0;
     double rate_bps = 0;
     bool from_peer = false;
+    double since = 0;  // when the device asked
   };
   // `device`'s transfer ended (any way). An honest peer's upload slot serves
   // the next waiting neighbour; a server slot the next in its queue.
@@ -91,16 +94,20 @@ class DeliveryNetwork {
   // A CDN fill (index from Decision::fill) completed: the bytes it fetched
   // from the origin and the devices that waited for it, in arrival order. Ask
   // for each with request_at_edge.
+  struct Waiter {
+    std::uint32_t device;
+    double since;  // when it asked
+  };
   struct Fill {
     std::uint64_t bytes = 0;
-    std::vector<std::uint32_t> waiting;
+    std::vector<Waiter> waiting;
   };
   Fill fill_done(std::uint32_t index, double t);
-  Decision request_at_edge(std::uint32_t device, std::size_t cls, double link_bps);
+  Decision request_at_edge(std::uint32_t device, std::size_t cls, double link_bps, double since);
 
-  // A waiting P2P device's fallback timer fired: true when it still waited
-  // (it now fetches from the origin: request with via_peers false).
-  bool fallback(std::uint32_t device, std::size_t cls);
+  // A waiting P2P device's fallback timer fired: when it asked, if it still
+  // waited (it now fetches from the origin: request with via_peers false).
+  std::optional<double> fallback(std::uint32_t device, std::size_t cls);
   // A P2P device verified the release: it serves its neighbours from now on.
   // Returns the waiting neighbours it (or any free peer) starts serving.
   std::vector<Started> add_seeder(std::uint32_t device, std::size_t cls);
@@ -127,7 +134,7 @@ class DeliveryNetwork {
  private:
   struct Neighbourhood {
     std::vector<std::uint32_t> free_slots;  // one entry per upload a seeder can take on now
-    std::vector<std::uint32_t> waiting;     // devices waiting for a peer, in arrival order
+    std::vector<Waiter> waiting;            // devices waiting for a peer, in arrival order
     std::vector<std::uint32_t> malicious;   // hostile peers not yet caught
     bool seeding = false;                   // a device fetches the image from the origin for it
   };
@@ -136,7 +143,7 @@ class DeliveryNetwork {
     UpdateServer server;
     std::array<bool, kArtifactKinds> cached{}, filling{};
     std::array<double, kArtifactKinds> filled_t{};
-    std::array<std::vector<std::uint32_t>, kArtifactKinds> waiting;
+    std::array<std::vector<Waiter>, kArtifactKinds> waiting;
   };
   struct ClassRoute {
     Source source = Source::Origin;
@@ -148,8 +155,8 @@ class DeliveryNetwork {
   static constexpr std::uint32_t kMaliciousBit = 0x80000000u;
 
   Neighbourhood& neighbourhood(std::uint32_t device, std::size_t cls);
-  static Decision grant(UpdateServer& server, std::uint32_t device, double link_bps);
-  std::optional<Started> serve_from_peer(std::uint32_t device, Neighbourhood& nb);
+  static Decision grant(UpdateServer& server, std::uint32_t device, double link_bps, double since);
+  std::optional<Started> serve_from_peer(std::uint32_t device, double since, Neighbourhood& nb);
   void serve_waiting(Neighbourhood& nb, std::vector<Started>& out);
   std::uint64_t artifact_bytes(std::size_t kind) const;
 

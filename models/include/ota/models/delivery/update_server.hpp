@@ -48,15 +48,17 @@ class UpdateServer {
   struct Started {
     std::uint32_t device;
     double rate_bps;
+    double since;  // when the device asked (request_download's `since`)
   };
 
-  // Asks for a download for `device`, whose link can take `link_bps`.
-  Grant request_download(std::uint32_t device, double link_bps) {
+  // Asks for a download for `device`, whose link can take `link_bps`;
+  // `since`: when the device asked for it (kept with it in the queue).
+  Grant request_download(std::uint32_t device, double link_bps, double since = 0) {
     if (queue_.empty()) {
       if (auto rate = try_start(device, link_bps)) return {Slot::Start, *rate};
     }
     if (limits_.queue_limit == 0 || queue_.size() < limits_.queue_limit) {
-      queue_.push_back({device, link_bps});
+      queue_.push_back({device, link_bps, since});
       return {Slot::Queued, 0};
     }
     return {Slot::Refused, 0};
@@ -76,11 +78,11 @@ class UpdateServer {
     }
     std::vector<Started> started;
     while (!queue_.empty()) {
-      const auto [next, link] = queue_.front();
+      const auto [next, link, since] = queue_.front();
       const auto rate = try_start(next, link);
       if (!rate) break;
       queue_.pop_front();
-      started.push_back({next, *rate});
+      started.push_back({next, *rate, since});
     }
     return started;
   }
@@ -107,6 +109,7 @@ class UpdateServer {
   struct Waiting {
     std::uint32_t device;
     double link_bps;
+    double since;
   };
   Server limits_;
   double window_start_ = -1e300;

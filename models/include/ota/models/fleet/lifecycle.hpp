@@ -162,7 +162,7 @@ class DeviceLifecycle {
   ArtifactKind artifact_kind(std::uint32_t d) const;
   void request_download(sim::Simulator& sim, std::uint32_t d, double t);
   void carry_out(sim::Simulator& sim, std::uint32_t d, double t, const DeliveryNetwork::Decision& decision);
-  void start_download(sim::Simulator& sim, std::uint32_t d, double t, double rate);
+  void start_download(sim::Simulator& sim, std::uint32_t d, double t, double rate, double since);
   void start_all(sim::Simulator& sim, const std::vector<DeliveryNetwork::Started>& started, double t);
   void release_slot(sim::Simulator& sim, std::uint32_t d, double t);
   void end_transfer(sim::Simulator& sim, std::uint32_t d, double t);

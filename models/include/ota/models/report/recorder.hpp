@@ -119,6 +119,22 @@ class RunRecorder {
     totals_.energy_j += joules;
     if (battery) totals_.energy_mah += joules / (3.6 * battery->voltage_v);
   }
+  // Where a download comes from, for its delivery times.
+  enum class From : std::uint8_t { Origin, Edge, Peer };
+  // A download's first byte at t, `wait_s` after the device asked for it;
+  // `transfer_s` when it will complete (not cut by a drop or power loss).
+  void download_started(From from, double t, double wait_s, std::optional<double> transfer_s) {
+    Timing& k = timing_[static_cast<std::size_t>(from)];
+    k.wait.add(wait_s);
+    if (transfer_s) k.transfer.add(*transfer_s);
+    const std::size_t b = bin_of(t);
+    wait_sum_[b] += wait_s;
+    wait_count_[b] += 1;
+    ++active_;
+  }
+  // A download ended (completed or cut).
+  void download_ended() { --active_; }
+
   // A device's first check-in for the release, `delay` after its offer.
   void learned(bool by_push, double delay);
   // A device confirmed the new image at t: the time marks.
@@ -132,7 +148,11 @@ class RunRecorder {
   RunReport finish(const RolloutSummary& rollout, std::uint64_t events, const char* status, double wall_s);
 
  private:
+  struct Timing {
+    DurationHistogram wait, transfer;
+  };
   void advance_slow(double t, double crash_rate_per_s);
+  void shard_delivery_times(const Shard& shard);
   void snapshot(std::size_t bin);
   void shard_time_marks(const Shard& shard);
 
@@ -156,6 +176,9 @@ class RunRecorder {
   std::uint64_t event_requests_ = 0;
   double push_delay_s_ = 0, poll_delay_s_ = 0;  // sums, offer to first check-in
   std::vector<double> update_times_;   // sharded runs: this shard's confirmations, for the time marks
+  std::array<Timing, 3> timing_;       // per From
+  std::vector<double> wait_sum_, wait_count_;  // per bin
+  std::uint64_t active_ = 0;           // downloads in flight
 };
 
 }  // namespace ota::models

@@ -9,7 +9,19 @@
 #include <string>
 #include <vector>
 
+#include "ota/models/report/durations.hpp"
+
 namespace ota::models {
+
+// Downloads from one source (origin, CDN edge or peer): how many started,
+// their queue wait (request to first byte: in a server's queue, for a CDN
+// fill, for a peer) and the transfer time of those that completed (first
+// byte to last), in seconds.
+struct DeliveryTimes {
+  std::uint64_t downloads = 0;
+  DurationSummary wait;
+  DurationSummary transfer;
+};
 
 // Data over one link profile.
 struct LinkTotals {
@@ -64,6 +76,7 @@ struct Totals {
   std::uint64_t p2p_rejected_transfers = 0;  // tampered images from hostile peers, rejected by the agent
   std::uint64_t p2p_wasted_bytes = 0;
   double p2p_wasted_energy_j = 0;
+  DeliveryTimes origin_times, edge_times, peer_times;
   std::uint64_t tampered_installs = 0; // tampered images the agent accepted (must stay 0)
   double energy_j = 0;                 // update-related energy, all devices
   double energy_mah = 0;               // of which battery devices, in mAh at their voltage
@@ -87,6 +100,8 @@ struct Series {
   std::vector<double> requests_per_s, bytes_per_s;
   std::vector<std::uint64_t> failures, rollbacks, bricks, battery_deferrals, updates;  // events in the bin
   std::vector<double> crashes;  // crashes of the new image in the bin (see Totals::crashes)
+  std::vector<double> wait_mean_s;  // mean queue wait of the downloads that started in the bin (0 if none)
+  std::vector<std::uint64_t> transfers_active;  // downloads in flight at bin end (all sources)
 };
 
 // One decision of the rollout controller.
