@@ -27,6 +27,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "strict_number.hpp"
 #include "ota/models/batch/batch.hpp"
 #include "ota/models/fleet/artifacts.hpp"
 #include "ota/models/fleet/fleet_model.hpp"
@@ -98,7 +99,7 @@ std::optional<CheckInput> load_check(const std::string& path) {
 int otasim_check(int argc, char** argv) {
   po::options_description opts("otasim check FILE.json... [options]");
   long long replications = 0, threads = 0;
-  std::uint64_t seed = 0;
+  ota::cli::StrictU64 seed;
   std::string junit_path;
   std::vector<std::string> files;
   opts.add_options()("help,h", "show options")("list-metrics", "list the metric names expectations may use")(

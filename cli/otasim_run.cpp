@@ -26,6 +26,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "strict_number.hpp"
 #include "ota/models/batch/batch.hpp"
 #include "ota/models/economics/cost_report.hpp"
 #include "ota/models/fleet/artifacts.hpp"
@@ -102,7 +103,7 @@ int run_replicated(const Scenario& scenario, const ReleaseArtifacts& artifacts, 
 int otasim_run(int argc, char** argv) {
   po::options_description opts("otasim run SCENARIO.json [options]");
   std::string out_dir = "out";
-  std::uint64_t seed = 0;
+  ota::cli::StrictU64 seed;
   std::string format;
   double updates_per_year = 0, delta_dev_cost = 0;
   long long replications = 1, threads = 0;

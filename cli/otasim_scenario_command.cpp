@@ -1,3 +1,4 @@
+#include "strict_number.hpp"
 #include "scenario_command.hpp"
 
 #include <cstdint>
@@ -14,7 +15,7 @@ namespace po = boost::program_options;
 std::optional<int> parse_scenario_command(int argc, char** argv, po::options_description& opts,
                                           ScenarioCommand& out) {
   const std::string name = std::string("otasim ") + (argc > 0 ? argv[0] : "");
-  std::uint64_t devices = 0;
+  ota::cli::StrictU64 devices;
   opts.add_options()("help,h", "show options")("devices", po::value(&devices),
                                                "fleet size (overrides /fleet/devices)");
   po::options_description hidden;

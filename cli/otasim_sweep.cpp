@@ -26,6 +26,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "strict_number.hpp"
 #include "ota/models/batch/batch.hpp"
 #include "ota/models/fleet/artifacts.hpp"
 #include "ota/models/fleet/fleet_model.hpp"
@@ -64,7 +65,7 @@ int otasim_sweep(int argc, char** argv) {
   po::options_description opts("otasim sweep SCENARIO.json --param /json/pointer=v1,v2,... [options]");
   std::vector<std::string> param_texts;
   long long replications = 10, threads = 0;
-  std::uint64_t seed = 0;
+  ota::cli::StrictU64 seed;
   std::string metrics_text = kDefaultMetrics, out_path;
   opts.add_options()("param", po::value(&param_texts)->composing(),
                      "a scenario value to sweep: JSON Pointer=v1,v2,... (repeat for a grid; values may not contain "

@@ -29,6 +29,7 @@
 #include <boost/serialization/vector.hpp>
 #include <boost/serialization/utility.hpp>
 
+#include "../strict_number.hpp"
 #include "../scenario_command.hpp"
 #include "ota/models/batch/batch.hpp"
 #include "ota/models/fleet/fleet_model.hpp"
@@ -104,7 +105,7 @@ int self_test(int argc, char** argv) {
 int shard_run(const mpi::communicator& world, int argc, char** argv) {
   boost::program_options::options_description opts("otasim-mpi shard SCENARIO.json [options]");
   std::string out_dir = "out";
-  std::uint64_t seed = 0;
+  ota::cli::StrictU64 seed;
   opts.add_options()("seed", boost::program_options::value(&seed), "random seed (default: the scenario's)")(
       "out", boost::program_options::value(&out_dir)->default_value("out"), "directory for report.json and series.csv")(
       "json", "print the merged report on stdout");

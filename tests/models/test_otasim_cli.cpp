@@ -132,3 +132,37 @@ TEST_CASE("otasim run: a failed write keeps the previous result set whole", "[cl
   CHECK(fs::exists(out / "replications.csv"));
   fs::remove_all(out);
 }
+
+TEST_CASE("otasim: numbers on the command line are read strictly, never wrapped", "[cli][numbers]") {
+  const fs::path out = fresh_dir("strict-numbers");
+  const std::string sc = scenario("default.json");
+  const std::string reg = std::string(OTA_SOURCE_DIR) + "/scenarios/regression/good-release.json";
+  struct Case {
+    std::string args, flag;
+  };
+  const std::vector<Case> cases = {
+      {"run " + sc + " --seed -1", "--seed"},
+      {"run " + sc + " --seed 18446744073709551616", "--seed"},
+      {"run " + sc + " --seed 1.5", "--seed"},
+      {"run " + sc + " --seed 12x", "--seed"},
+      {"run " + sc + " --devices -1", "--devices"},
+      {"run " + sc + " --devices -18446744073709551615", "--devices"},
+      {"run " + sc + " --devices +5", "--devices"},
+      {"analyze " + sc + " --devices -1", "--devices"},
+      {"sweep " + sc + " --param /seed=1,2 --seed -3", "--seed"},
+      {"check " + reg + " --seed -1", "--seed"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.args);
+    const bool writes = c.args.rfind("run ", 0) == 0;  // analyze and check take no --out
+    const Outcome o = sh(otasim() + " " + c.args + (writes ? " --out " + out.string() : std::string()));
+    CHECK(o.status == 2);
+    CHECK(o.out.find("'" + c.flag + "'") != std::string::npos);
+    CHECK_FALSE(fs::exists(out / "report.json"));
+  }
+  // The largest seed is a seed like any other.
+  const Outcome ok = sh(otasim() + " run " + sc + " --seed 18446744073709551615 --devices 50 --out " + out.string());
+  CHECK(ok.status == 0);
+  CHECK(ok.out.find("seed 18446744073709551615, 50 devices") != std::string::npos);
+  fs::remove_all(out);
+}
