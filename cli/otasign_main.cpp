@@ -176,16 +176,43 @@ std::string format_time(std::uint64_t seconds) {
 
 // ---- file helpers -----------------------------------------------------------
 
-std::vector<std::uint8_t> read_file(const std::string& what, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError{"cannot read " + what + " '" + path + "': " + std::strerror(errno)};
-  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw UsageError{"cannot read " + what + " '" + path + "': read error"};
+// Inputs read whole are regular files of bounded size, checked before
+// reading: a device, a pipe or a directory is refused, and so is a file larger
+// than any valid input of its kind (no read grows without bound).
+constexpr std::uint64_t kMaxKeyFileBytes = 64 * 1024;       // a PEM key is a few hundred bytes
+constexpr std::uint64_t kMaxManifestFileBytes = 64 * 1024;  // a signed manifest is at most a few hundred
+constexpr std::uint64_t kMaxImageFileBytes = 0xffffffffULL; // images and patches: 32-bit sizes
+
+std::vector<std::uint8_t> read_file(const std::string& what, const std::string& path, std::uint64_t max_bytes) {
+  const auto fail = [&](const std::string& why) { return UsageError{"cannot read " + what + " '" + path + "': " + why}; };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw fail(std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw fail(std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) throw fail("it is a directory");
+  if (!S_ISREG(st.st_mode)) throw fail("not a regular file");
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size > max_bytes)
+    throw fail(std::to_string(size) + " bytes, more than any " + what + " (at most " + std::to_string(max_bytes) +
+               ")");
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw fail(std::strerror(errno));
+    if (n == 0) throw fail("the file shrank while it was read");
+    done += static_cast<std::size_t>(n);
+  }
   return bytes;
 }
 
-std::string read_text_file(const std::string& what, const std::string& path) {
-  const std::vector<std::uint8_t> bytes = read_file(what, path);
+std::string read_text_file(const std::string& what, const std::string& path, std::uint64_t max_bytes) {
+  const std::vector<std::uint8_t> bytes = read_file(what, path, max_bytes);
   return std::string(bytes.begin(), bytes.end());
 }
 
@@ -554,7 +581,7 @@ int run_sign(int argc, char** argv) {
   if (has_base != has_patch) throw UsageError{"a delta release needs both --delta-base and --patch"};
 
   const std::string key_path = vm["key"].as<std::string>();
-  const auto key = agent::SigningKey::from_pem(read_text_file("private key", key_path));
+  const auto key = agent::SigningKey::from_pem(read_text_file("private key", key_path, kMaxKeyFileBytes));
   if (!key) throw UsageError{"cannot use private key '" + key_path + "': " + key.error()};
 
   const InputFile image("image", vm["image"].as<std::string>());
@@ -672,7 +699,7 @@ int run_verify(int argc, char** argv) {
 
   agent::KeyStore keys;
   for (const std::string& path : vm["trusted-key"].as<std::vector<std::string>>()) {
-    const auto key = agent::parse_public_key_pem(read_text_file("trusted key", path));
+    const auto key = agent::parse_public_key_pem(read_text_file("trusted key", path, kMaxKeyFileBytes));
     if (!key) throw UsageError{"cannot use trusted key '" + path + "': " + key.error()};
     const agent::KeyStoreStatus s = keys.trust(key.value());
     if (s != agent::KeyStoreStatus::Ok && s != agent::KeyStoreStatus::AlreadyPresent)
@@ -693,7 +720,7 @@ int run_verify(int argc, char** argv) {
   }
 
   const std::string manifest_path = vm["manifest"].as<std::string>();
-  const std::vector<std::uint8_t> envelope = read_file("signed manifest", manifest_path);
+  const std::vector<std::uint8_t> envelope = read_file("signed manifest", manifest_path, kMaxManifestFileBytes);
 
   // Which payload files are needed depends on the manifest; ask for them
   // before any verdict so that a missing flag is never mistaken for a result.
@@ -793,8 +820,8 @@ int run_delta(int argc, char** argv) {
   }
   delta_options.exhaustive = vm.count("fast") == 0;
 
-  const std::vector<std::uint8_t> old_image = read_file("old image", old_path);
-  const std::vector<std::uint8_t> new_image = read_file("new image", new_path);
+  const std::vector<std::uint8_t> old_image = read_file("old image", old_path, kMaxImageFileBytes);
+  const std::vector<std::uint8_t> new_image = read_file("new image", new_path, kMaxImageFileBytes);
   std::vector<std::uint8_t> patch;
   try {
     patch = agent::encode_delta(old_image, new_image, delta_options);

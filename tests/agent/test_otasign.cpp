@@ -572,6 +572,19 @@ TEST_CASE("otasign refuses bad input with a message naming it, and writes nothin
        "--slot-size 'lots'"},
       {concat({"verify", "--manifest", rel.manifest, "--trusted-key", rel.pub}, kDeviceArgs), "--image is required"},
       {{"frobnicate"}, "unknown command 'frobnicate'"},
+      // Inputs read whole are regular files of bounded size, refused before reading.
+      {concat({"verify", "--manifest", "/dev/zero", "--image", rel.image, "--trusted-key", rel.pub}, kDeviceArgs),
+       "signed manifest '/dev/zero': not a regular file"},
+      {concat({"verify", "--manifest", rel.manifest, "--image", rel.image, "--trusted-key", "/dev/zero"}, kDeviceArgs),
+       "trusted key '/dev/zero': not a regular file"},
+      {concat({"verify", "--manifest", fs::temp_directory_path().string(), "--image", rel.image, "--trusted-key",
+               rel.pub},
+              kDeviceArgs),
+       "it is a directory"},
+      {{"sign", "--key", "/dev/zero", "--version", "1.0.0", "--security-counter", "1", "--hardware-id", "7",
+        "--out", out, "--image", rel.image},
+       "private key '/dev/zero': not a regular file"},
+      {{"delta", "/dev/zero", rel.image, "--out", out}, "old image '/dev/zero': not a regular file"},
   };
   for (const Case& c : cases) {
     std::string joined;

@@ -625,7 +625,20 @@ TEST_CASE("a file that cannot be read is an error naming it", "[scenario]") {
   CHECK_THAT(r.errors[0].message, Catch::Contains("/nonexistent/otasim/nowhere.json"));
   const LoadResult dir = load_scenario_file(OTA_SOURCE_DIR);
   REQUIRE(dir.errors.size() == 1);
-  CHECK_THAT(dir.errors[0].message, Catch::Contains("not a regular file"));
+  CHECK_THAT(dir.errors[0].message, Catch::Contains("it is a directory"));
+  const LoadResult dev = load_scenario_file("/dev/zero");  // would never end if read
+  REQUIRE(dev.errors.size() == 1);
+  CHECK_THAT(dev.errors[0].message, Catch::Contains("/dev/zero") && Catch::Contains("not a regular file"));
+  // A sparse 1 GiB file: refused from its size, before a byte is read.
+  const std::filesystem::path big = std::filesystem::temp_directory_path() / "otasim-test-huge-scenario.json";
+  {
+    std::ofstream(big) << "{";
+  }
+  std::filesystem::resize_file(big, std::uintmax_t{1} << 30);
+  const LoadResult huge = load_scenario_file(big.string());
+  std::filesystem::remove(big);
+  REQUIRE(huge.errors.size() == 1);
+  CHECK_THAT(huge.errors[0].message, Catch::Contains("1073741824 bytes, more than a scenario can be"));
 }
 
 TEST_CASE("all errors are collected, not only the first", "[scenario]") {

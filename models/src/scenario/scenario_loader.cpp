@@ -82,7 +82,14 @@ LoadResult load_scenario_file(const std::string& path,
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
   if (!std::filesystem::exists(status)) return file_error(ec ? ec.message() : "no such file");
+  if (std::filesystem::is_directory(status)) return file_error("it is a directory");
   if (!std::filesystem::is_regular_file(status)) return file_error("not a regular file");
+  // A scenario is a few kilobytes; far beyond that it cannot be one, and it is
+  // refused before it is read.
+  constexpr std::uintmax_t kMaxScenarioBytes = 16 * 1024 * 1024;
+  if (const auto size = std::filesystem::file_size(path, ec); !ec && size > kMaxScenarioBytes)
+    return file_error(std::to_string(size) + " bytes, more than a scenario can be (at most " +
+                      std::to_string(kMaxScenarioBytes) + ")");
   std::ifstream in(path, std::ios::binary);
   if (!in) return file_error("cannot be opened for reading");
   std::ostringstream buf;
