@@ -146,6 +146,13 @@ int otasim_run(int argc, char** argv) {
     std::cerr << "otasim run: --format reports one run; drop it or --replications\n";
     return 2;
   }
+  // The output directory before any simulation: a run that cannot write its
+  // results finds out now, and no other run writes there meanwhile.
+  OutputDirLock out_lock;
+  if (const std::string err = out_lock.acquire(out_dir); !err.empty()) {
+    std::cerr << "otasim run: " << err << "\n";
+    return 2;
+  }
   if (replications > 1) {
     std::optional<std::uint64_t> base_seed;
     if (vm.count("seed")) base_seed = seed;

@@ -3,7 +3,10 @@
 
 #include "shell.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -164,5 +167,32 @@ TEST_CASE("otasim: numbers on the command line are read strictly, never wrapped"
   const Outcome ok = sh(otasim() + " run " + sc + " --seed 18446744073709551615 --devices 50 --out " + out.string());
   CHECK(ok.status == 0);
   CHECK(ok.out.find("seed 18446744073709551615, 50 devices") != std::string::npos);
+  fs::remove_all(out);
+}
+
+TEST_CASE("otasim run: --out is checked and locked before the simulation", "[cli][output]") {
+  const fs::path out = fresh_dir("out-lock");
+  const std::string run = otasim() + " run " + scenario("default.json") + " --devices 200 --out ";
+  // A file where the directory should be: exit 2 at once, the file untouched.
+  { std::ofstream(out) << "keep me"; }
+  Outcome o = sh(run + out.string());
+  CHECK(o.status == 2);
+  CHECK(o.out.find("is not a directory") != std::string::npos);
+  CHECK(o.out.find("updated") == std::string::npos);  // nothing was simulated
+  CHECK(read(out) == "keep me");
+  fs::remove(out);
+  // Another run holds the directory: refused, naming it; released, the run goes on.
+  fs::create_directories(out);
+  const int fd = ::open((out / ".otasim.lock").c_str(), O_RDWR | O_CREAT, 0644);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);
+  o = sh(run + out.string());
+  CHECK(o.status == 2);
+  CHECK(o.out.find("another run is writing its results to '" + out.string() + "'") != std::string::npos);
+  CHECK_FALSE(fs::exists(out / "report.json"));
+  ::close(fd);
+  o = sh(run + out.string());
+  CHECK(o.status == 0);
+  CHECK(fs::exists(out / "report.json"));
   fs::remove_all(out);
 }

@@ -1,5 +1,13 @@
 #include "ota/models/report/report.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -249,6 +257,43 @@ std::string series_csv(const Series& s) {
     out += '\n';
   }
   return out;
+}
+
+std::string OutputDirLock::acquire(const std::string& dir) {
+  if (!file_output_enabled()) return {};
+  std::error_code ec;
+  const auto status = std::filesystem::status(dir, ec);
+  if (std::filesystem::exists(status) && !std::filesystem::is_directory(status))
+    return "--out '" + dir + "' is not a directory";
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return "cannot create output directory '" + dir + "': " + ec.message();
+  lock_ = (std::filesystem::path(dir) / ".otasim.lock").string();
+  fd_ = ::open(lock_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) return "cannot write in output directory '" + dir + "': " + std::strerror(errno);
+  const auto busy = [&] { return "another run is writing its results to '" + dir + "' (it holds " + lock_ + ")"; };
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd_);
+    fd_ = -1;
+    if (err == EWOULDBLOCK) return busy();
+    return "cannot lock output directory '" + dir + "': " + std::strerror(err);
+  }
+  // The holder removes the lock file when it finishes: a lock taken on a file
+  // that was removed meanwhile is no lock (another run may hold a new one).
+  struct stat held {}, now {};
+  if (::fstat(fd_, &held) != 0 || ::stat(lock_.c_str(), &now) != 0 || held.st_ino != now.st_ino ||
+      held.st_dev != now.st_dev) {
+    ::close(fd_);
+    fd_ = -1;
+    return busy();
+  }
+  return {};
+}
+
+OutputDirLock::~OutputDirLock() {
+  if (fd_ < 0) return;
+  ::unlink(lock_.c_str());  // while still held: nobody can lock the removed file in between
+  ::close(fd_);
 }
 
 std::vector<OutputFile> report_files(const RunReport& report) {

@@ -186,6 +186,25 @@ struct OutputFile {
 // the file, or an empty string.
 std::string write_result_files(const std::string& dir, const std::vector<OutputFile>& files);
 
+// The output directory of a run, checked and locked before the run starts:
+// it is a directory (created if missing) and no other run writes there (an
+// exclusive lock on DIR/.otasim.lock, held until this object is destroyed,
+// which removes the file).
+// A run that cannot write its results finds out before it simulates.
+class OutputDirLock {
+ public:
+  // An error message naming the directory, or an empty string when locked.
+  std::string acquire(const std::string& dir);
+  ~OutputDirLock();
+  OutputDirLock() = default;
+  OutputDirLock(const OutputDirLock&) = delete;
+  OutputDirLock& operator=(const OutputDirLock&) = delete;
+
+ private:
+  int fd_ = -1;
+  std::string lock_;
+};
+
 // The report's files: series.csv, then report.json (renamed into place last).
 std::vector<OutputFile> report_files(const RunReport& report);
 
