@@ -235,7 +235,8 @@ TEST_CASE("delivery: the push broker notifies reachable devices one after anothe
   for (std::uint32_t g = 0; g < 100; ++g) CHECK_FALSE(none.push_time(g, 0, 0));
   // Polling classes are never pushed.
   const Scenario poll = load("thermostat-ab.json", {{"/fleet/devices", "100"}});
-  DeliveryNetwork polled(poll, prepare_artifacts(poll), 1, false, FirstPeer{&calls});
+  const ReleaseArtifacts poll_artifacts = prepare_artifacts(poll);
+  DeliveryNetwork polled(poll, poll_artifacts, 1, false, FirstPeer{&calls});
   CHECK_FALSE(polled.push_time(0, 0, 0));
 }
 

@@ -301,7 +301,8 @@ TEST_CASE("controller: maintenance windows in each region's local time", "[rollo
   CHECK(rc.in_window(us, 6.5 * kHour));
   CHECK_FALSE(rc.in_window(us, 7 * kHour));
   // No window: always open.
-  RolloutController open(staged("abort"), 1, nullptr);
+  const Scenario plain = staged("abort");
+  RolloutController open(plain, 1, nullptr);
   CHECK(open.in_window(0, 12345));
 }
 

@@ -46,6 +46,9 @@ class DeliveryNetwork {
   using PeerDraw = std::function<std::uint64_t(std::uint32_t device, std::uint64_t n)>;
 
   DeliveryNetwork(const Scenario& s, const ReleaseArtifacts& a, std::uint64_t seed, bool sharded, PeerDraw draw);
+  // It keeps references to the scenario and the artifacts: never temporaries.
+  DeliveryNetwork(Scenario&&, const ReleaseArtifacts&, std::uint64_t, bool, PeerDraw) = delete;
+  DeliveryNetwork(const Scenario&, ReleaseArtifacts&&, std::uint64_t, bool, PeerDraw) = delete;
 
   // A device that may download now.
   struct Request {

@@ -89,6 +89,8 @@ class RolloutController {
   // `shard` for a sharded run (its all_sum makes the gates see the whole
   // fleet's reports; soaks are then judged at ticks), else nullptr.
   RolloutController(const Scenario& s, std::uint64_t seed, const Shard* shard);
+  // It keeps a reference to the scenario: never a temporary.
+  RolloutController(Scenario&&, std::uint64_t, const Shard*) = delete;
 
   // What the fleet model carries out, in order.
   struct Command {
