@@ -318,19 +318,26 @@ void DeviceLifecycle::offer(sim::Simulator& sim, std::uint64_t from, std::uint64
     }
   }
   if (joining.empty()) return;
-  // They leave the idle-poll calendar: each one's next poll is drawn from it
-  // (a sharded run draws each from the device's own stream instead, uniform
-  // over the next interval, so that no device depends on another shard).
-  sim::RandomStream r(seed_, kControllerStream, calendar_draws_);
-  std::vector<double> first = never_offered_.take(joining.size(), [&r] { return r.uniform(); });
-  calendar_draws_ = r.counter();
-  if (shard_)
-    for (std::size_t i = 0; i < joining.size(); ++i)
-      first[i] = t + attribute(joining[i], Attribute::ShardOfferPoll).uniform() * s_.polling.interval_s;
+  const std::vector<double> first = leave_calendar(never_offered_, joining, Attribute::ShardOfferPoll, t);
   for (std::size_t i = 0; i < joining.size(); ++i) {
     devices_[joining[i]].active = true;
     schedule_poll(sim, joining[i], pushed[i] ? *pushed[i] : std::max(t, first[i]));
   }
+}
+
+// Devices whose polls become events again leave an idle-poll calendar: each
+// one's next poll is drawn from it (a sharded run draws each from the device's
+// own stream instead, uniform over the next interval, so that no device
+// depends on another shard).
+std::vector<double> DeviceLifecycle::leave_calendar(IdlePollCalendar& calendar, const std::vector<std::uint32_t>& leaving,
+                                                    Attribute shard_draw, double t) {
+  sim::RandomStream r(seed_, kControllerStream, calendar_draws_);
+  std::vector<double> next = calendar.take(leaving.size(), [&r] { return r.uniform(); });
+  calendar_draws_ = r.counter();
+  if (shard_)
+    for (std::size_t i = 0; i < leaving.size(); ++i)
+      next[i] = t + attribute(leaving[i], shard_draw).uniform() * s_.polling.interval_s;
+  return next;
 }
 
 // Stop offering: devices offered but not yet admitted for the update lose the
@@ -354,12 +361,7 @@ void DeviceLifecycle::start_revert(sim::Simulator& sim, double t) {
   std::vector<std::uint32_t> updated;
   for (std::uint32_t d = 0; d < n_; ++d)
     if (needs_revert(d) && !devices_[d].active) updated.push_back(d);
-  sim::RandomStream r(seed_, kControllerStream, calendar_draws_);
-  std::vector<double> next = finished_.take(updated.size(), [&r] { return r.uniform(); });
-  calendar_draws_ = r.counter();
-  if (shard_)
-    for (std::size_t i = 0; i < updated.size(); ++i)
-      next[i] = t + attribute(updated[i], Attribute::ShardRevertPoll).uniform() * s_.polling.interval_s;
+  const std::vector<double> next = leave_calendar(finished_, updated, Attribute::ShardRevertPoll, t);
   for (std::size_t i = 0; i < updated.size(); ++i) {
     devices_[updated[i]].active = true;
     schedule_poll(sim, updated[i], std::max(t, next[i]));

@@ -122,9 +122,7 @@ void DeviceLifecycle::start_download(sim::Simulator& sim, std::uint32_t d, doubl
     // A/B streams into the inactive slot: the agent opens it for writing.
     const agent::SlotId target = agent::install_target(rec, ci.boot_config).value_or(agent::SlotId::B);
     if (rec.state_of(target) != agent::SlotState::Writing) {
-      const auto next = agent::begin_install(rec, ci.boot_config, reverting(d) ? from_version_ : to_version_,
-                                             reverting(d) ? s_.release.from_security_counter
-                                                          : s_.release.to_security_counter);
+      const auto next = begin_install(d);
       if (!next) {
         dev.pending_bytes = 0;  // nothing was sent: the peer (if any) spent nothing
         release_slot(sim, d, t);
@@ -247,14 +245,25 @@ void DeviceLifecycle::on_transfer_end(sim::Simulator& sim, std::uint32_t d, doub
   dev.attempts = 0;
   become_seeder(sim, d, t);
   if (ci.partitioning == Partitioning::AB) {
-    agent::BootRecord rec = boot_[d];
-    rec = must(agent::apply(rec, ci.boot_config, agent::BootEvent::WriteVerified), d, "WriteVerified");
-    rec = must(agent::apply(rec, ci.boot_config, agent::BootEvent::SetPending), d, "SetPending");
-    boot_[d] = rec;
+    stage_verified(d);
     start_boot(sim, d, t);
     return;
   }
   start_write(sim, d, t);
+}
+
+std::optional<agent::BootRecord> DeviceLifecycle::begin_install(std::uint32_t d) const {
+  const bool back = reverting(d);
+  return agent::begin_install(boot_[d], classes_[devices_[d].cls].boot_config, back ? from_version_ : to_version_,
+                              back ? s_.release.from_security_counter : s_.release.to_security_counter);
+}
+
+void DeviceLifecycle::stage_verified(std::uint32_t d) {
+  const agent::BootConfig& config = classes_[devices_[d].cls].boot_config;
+  agent::BootRecord rec = boot_[d];
+  rec = must(agent::apply(rec, config, agent::BootEvent::WriteVerified), d, "WriteVerified");
+  rec = must(agent::apply(rec, config, agent::BootEvent::SetPending), d, "SetPending");
+  boot_[d] = rec;
 }
 
 // Single partition: the staged image overwrites the only slot. From the first
@@ -264,9 +273,7 @@ void DeviceLifecycle::start_write(sim::Simulator& sim, std::uint32_t d, double t
   const ClassInfo& ci = classes_[dev.cls];
   agent::BootRecord& rec = boot_[d];
   if (rec.state_of(agent::SlotId::A) != agent::SlotState::Writing) {
-    const auto next =
-        agent::begin_install(rec, ci.boot_config, reverting(d) ? from_version_ : to_version_,
-                             reverting(d) ? s_.release.from_security_counter : s_.release.to_security_counter);
+    const auto next = begin_install(d);
     if (!next) {
       refuse(sim, d, t);
       return;
@@ -285,14 +292,10 @@ void DeviceLifecycle::start_write(sim::Simulator& sim, std::uint32_t d, double t
 
 void DeviceLifecycle::on_write_end(sim::Simulator& sim, std::uint32_t d, double t) {
   Device& dev = devices_[d];
-  const ClassInfo& ci = classes_[dev.cls];
   battery_to(d, t);
   spend(d, dev.pending_j);
   dev.pending_j = 0;
-  agent::BootRecord rec = boot_[d];
-  rec = must(agent::apply(rec, ci.boot_config, agent::BootEvent::WriteVerified), d, "WriteVerified");
-  rec = must(agent::apply(rec, ci.boot_config, agent::BootEvent::SetPending), d, "SetPending");
-  boot_[d] = rec;
+  stage_verified(d);
   dev.recovery = false;
   start_boot(sim, d, t);
 }

@@ -113,6 +113,8 @@ class DeviceLifecycle {
  private:
   // ---- lifecycle.cpp: polls, offers, battery, retries, boots
   void advance_calendars(double t);
+  std::vector<double> leave_calendar(IdlePollCalendar& calendar, const std::vector<std::uint32_t>& leaving,
+                                     Attribute shard_draw, double t);
   sim::RandomStream stream(std::uint32_t d) const { return device_stream(seed_, first_ + d, devices_[d].draws); }
   void keep(std::uint32_t d, const sim::RandomStream& r) { devices_[d].draws = static_cast<std::uint32_t>(r.counter()); }
   sim::RandomStream attribute(std::uint32_t d, Attribute a) const { return attribute_stream(seed_, first_ + d, a); }
@@ -168,6 +170,11 @@ class DeviceLifecycle {
   void end_transfer(sim::Simulator& sim, std::uint32_t d, double t);
   void become_seeder(sim::Simulator& sim, std::uint32_t d, double t);
   void start_write(sim::Simulator& sim, std::uint32_t d, double t);
+  // The agent opens the install target for what d installs (the release, or
+  // the previous one when reverting); nullopt when it refuses.
+  std::optional<agent::BootRecord> begin_install(std::uint32_t d) const;
+  // The agent takes the verified image as the pending one.
+  void stage_verified(std::uint32_t d);
   std::uint32_t persisted(std::uint32_t d, std::uint64_t bytes) const;
 
   const Scenario& s_;
