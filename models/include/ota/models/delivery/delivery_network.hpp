@@ -132,7 +132,6 @@ class DeliveryNetwork {
   const UpdateServer& origin() const { return origin_; }
   // The server a class's devices download from (origin or their region's edge).
   UpdateServer& server_of(std::size_t cls);
-  std::uint32_t fills() const { return static_cast<std::uint32_t>(edges_.size() * kArtifactKinds); }
 
  private:
   struct Neighbourhood {

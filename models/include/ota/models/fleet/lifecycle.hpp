@@ -106,10 +106,6 @@ class DeviceLifecycle {
     return u;
   }
 
-  std::uint32_t devices() const { return n_; }
-  const Device& device(std::uint32_t d) const { return devices_[d]; }
-  const agent::BootRecord& boot_record(std::uint32_t d) const { return boot_[d]; }
-
  private:
   // ---- lifecycle.cpp: polls, offers, battery, retries, boots
   void advance_calendars(double t);

@@ -155,7 +155,6 @@ class RolloutController {
   const std::vector<std::uint32_t>& order() const { return order_; }
   std::uint64_t offered() const { return offered_; }
   std::size_t stage() const { return stage_; }
-  const GateInputs& own_reports() const { return gate_; }
   const GateInputs& seen() const { return seen_; }
   RolloutSummary summary() const;
 
