@@ -1,4 +1,4 @@
-// The server's download slots against queueing theory.
+// The server's download slots and its shared bandwidth against queueing theory.
 #include <catch2/catch.hpp>
 
 #include <boost/math/distributions/students_t.hpp>
@@ -66,6 +66,46 @@ TEST_CASE("queue wait of one FIFO download slot matches M/D/1", "[models][queuei
     const double theory = rho * d / (2 * (1 - rho));
     const auto [mean, half] = mean_and_halfwidth(means, 0.99);
     INFO("M/D/1 mean wait " << theory << " s; simulated " << mean << " s +- " << half << " (99 %, 8 replications)");
+    CHECK(std::abs(mean - theory) <= half);
+    CHECK(half < 0.1 * theory);  // the check has power: the interval is narrow
+  }
+}
+
+// No slot limit, a 1 Mbit/s origin shared max-min fairly by the downloads in
+// progress, every device on a 4 Mbit/s link (its flash faster still): no
+// download is ever limited by its own cap, so the origin is an egalitarian
+// processor-sharing server. Arrivals as in the M/D/1 check above (close to
+// Poisson, rate lambda = N / T); service demand D = F / u_s. The mean time in
+// an M/G/1-PS system is D / (1 - rho) for any service distribution
+// (Kleinrock), at rho = lambda D.
+TEST_CASE("transfer time at a bandwidth-limited origin matches M/G/1 processor sharing", "[models][queueing][sharing]") {
+  const std::uint64_t n = 40000;
+  for (const double rho : {0.5, 0.8}) {
+    INFO("rho = " << rho);
+    const double d = 491520.0 * 8 / 1e6;  // 491,520-byte image through 1 Mbit/s: 3.93216 s
+    const double interval_s = static_cast<double>(n) * d / rho;
+    const Scenario s = load("thermostat-ab.json",
+                            {{"/fleet/devices", std::to_string(n)},
+                             {"/fleet/classes/0/power_loss_per_hour", "0"},
+                             {"/links/home-wifi/median_kbps", "4000"},
+                             {"/links/home-wifi/min_kbps", "4000"},
+                             {"/links/home-wifi/max_kbps", "4000"},
+                             {"/hardware/0/flash/erase_ms_per_sector", "1"},
+                             {"/polling/interval_min", std::to_string(interval_s / 60)},
+                             {"/server", R"({"bandwidth_mbps": 1})"},
+                             {"/horizon_h", std::to_string(std::ceil(interval_s / 3600 * 1.2))}});
+    std::vector<double> means;
+    for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+      const RunReport r = run(s, seed);
+      REQUIRE(r.totals.origin_times.downloads == n);
+      REQUIRE(r.totals.updated == n);
+      CHECK(r.totals.origin_times.wait.max_s == 0);                 // sharing never queues
+      CHECK(r.totals.origin_times.transfer.p50_s >= d * (1 - 1e-9));  // nobody beats the whole origin
+      means.push_back(r.totals.origin_times.transfer.mean_s);
+    }
+    const double theory = d / (1 - rho);
+    const auto [mean, half] = mean_and_halfwidth(means, 0.99);
+    INFO("M/G/1-PS mean transfer " << theory << " s; simulated " << mean << " s +- " << half << " (99 %, 8 replications)");
     CHECK(std::abs(mean - theory) <= half);
     CHECK(half < 0.1 * theory);  // the check has power: the interval is narrow
   }

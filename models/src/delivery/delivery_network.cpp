@@ -44,6 +44,7 @@ DeliveryNetwork::DeliveryNetwork(const Scenario& s, const ReleaseArtifacts& a, s
         }
     }
   }
+  if (s_.server.bandwidth_bps > 0) origin_link_ = shares_.add_link(s_.server.bandwidth_bps);
   if (s_.delivery.cdn) {
     for (const auto& edge : s_.delivery.cdn->edges) {
       Server limits;
@@ -53,6 +54,7 @@ DeliveryNetwork::DeliveryNetwork(const Scenario& s, const ReleaseArtifacts& a, s
         limits.usd_per_gb = edge->usd_per_gb;
       }
       edges_.emplace_back(limits);
+      if (limits.bandwidth_bps > 0) edges_.back().link = shares_.add_link(limits.bandwidth_bps);
     }
   }
   push_share_ = s_.delivery.push.connected_share;
@@ -78,6 +80,45 @@ double DeliveryNetwork::peer_bps(std::uint32_t device) const {
   const P2p& p = *s_.delivery.p2p;
   sim::RandomStream st = attribute_stream(seed_, device, Attribute::PeerRate);
   return p.link_bps * std::exp(st.normal(0.0, p.sigma));
+}
+
+// A peer's uplink: the scenario's upload rate, or its own peer link's rate.
+double DeliveryNetwork::uplink_bps(std::uint32_t peer) const {
+  const double fixed = s_.delivery.p2p->upload_bps;
+  return fixed > 0 ? fixed : peer_bps(peer);
+}
+
+std::uint32_t DeliveryNetwork::link_bound(const Scenario& s) {
+  std::uint64_t p2p_devices = 0;
+  for (const DeviceClass& c : s.classes)
+    if (c.source == Source::P2p) p2p_devices += c.devices;
+  return static_cast<std::uint32_t>(1 + s.regions.size() + p2p_devices);
+}
+
+std::optional<FairShare::LinkId> DeliveryNetwork::link_of(std::uint32_t device, std::size_t cls) {
+  if (const auto it = peer_of_.find(device); it != peer_of_.end()) {
+    const std::uint32_t peer = it->second & ~kMaliciousBit;
+    const auto [at, fresh] = peer_links_.try_emplace(peer, 0);
+    if (fresh) at->second = shares_.add_link(uplink_bps(peer));
+    return at->second;
+  }
+  const ClassRoute& r = routes_[cls];
+  return r.source == Source::Cdn ? edges_[r.region].link : origin_link_;
+}
+
+bool DeliveryNetwork::begin_flow(std::uint32_t device, std::size_t cls, double bits, double cap_bps, double t) {
+  const std::optional<FairShare::LinkId> link = link_of(device, cls);
+  if (!link) return false;
+  shares_.start(*link, device, bits, cap_bps, t);
+  touched_.push_back(*link);
+  return true;
+}
+
+std::optional<double> DeliveryNetwork::end_flow(std::uint32_t device, double t) {
+  if (!shares_.running(device)) return std::nullopt;
+  const std::optional<FairShare::LinkId> link = shares_.link(device);
+  touched_.push_back(*link);
+  return shares_.stop(device, t);
 }
 
 DeliveryNetwork::Decision DeliveryNetwork::grant(UpdateServer& server, std::uint32_t device, double link_bps,
@@ -181,7 +222,7 @@ std::optional<DeliveryNetwork::Started> DeliveryNetwork::serve_from_peer(std::ui
     peer |= kMaliciousBit;
   }
   peer_of_[device] = peer;
-  return Started{device, peer_bps(device), true, since};
+  return Started{device, peer_bps(device), true, since};  // its own peer link: the flow's cap
 }
 
 void DeliveryNetwork::serve_waiting(Neighbourhood& nb, std::vector<Started>& out) {
@@ -200,9 +241,15 @@ DeliveryNetwork::Release DeliveryNetwork::finish(std::uint32_t device, std::size
   if (const auto it = peer_of_.find(device); it != peer_of_.end()) {
     const std::uint32_t peer = it->second;
     peer_of_.erase(it);
+    // An uplink serving nobody any more is given back.
+    const std::uint32_t uploader = peer & ~kMaliciousBit;
+    if (const auto link = peer_links_.find(uploader); link != peer_links_.end() && shares_.flows(link->second) == 0) {
+      shares_.release_link(link->second);
+      peer_links_.erase(link);
+    }
     if (peer & kMaliciousBit) return out;
     out.peer = peer;
-    out.peer_bps = peer_bps(device);
+    out.peer_bps = uplink_bps(peer);
     Neighbourhood& nb = neighbourhood(device, cls);
     nb.free_slots.push_back(peer);
     serve_waiting(nb, out.started);

@@ -44,21 +44,22 @@ class FleetModel final : public sim::EventHandler {
       : s_(s), n_(shard ? static_cast<std::uint32_t>(shard->end - shard->first)
                                        : static_cast<std::uint32_t>(s.devices)),
         controller_target_(n_), tick_target_(n_ + 1), pause_target_(n_ + 2), fill_targets_(n_ + 3),
+        link_targets_(fill_targets_ + static_cast<std::uint32_t>(s.regions.size() * kArtifactKinds)),
         recorder_(s, a, seed, n_, s.polling.idle_polls == IdlePollMode::Aggregate && !s.polling.synchronized_start,
                   shard),
         network_(s, a, seed, shard != nullptr,
                  [this](std::uint32_t d, std::uint64_t n) { return draw_peer(d, n); }),
         controller_(s, seed, shard),
-        lifecycle_(s, a, seed, shard, network_, controller_, recorder_, fill_targets_) {
+        lifecycle_(s, a, seed, shard, network_, controller_, recorder_, fill_targets_, link_targets_) {
     recorder_.totals().p2p_malicious_peers = network_.malicious_peers();
   }
 
-  // Targets the kernel needs: one per device, the controller's three, and one
-  // per (CDN edge, artifact) for cache fills.
+  // Targets the kernel needs: one per device, the controller's three, one
+  // per (CDN edge, artifact) for cache fills, and one per shared link.
   static std::uint32_t targets(const Scenario& s, const Shard* shard) {
     const std::uint64_t devices = shard ? shard->end - shard->first : s.devices;
     return static_cast<std::uint32_t>(devices) + 3 +
-           static_cast<std::uint32_t>(s.regions.size() * kArtifactKinds);
+           static_cast<std::uint32_t>(s.regions.size() * kArtifactKinds) + DeliveryNetwork::link_bound(s);
   }
 
   void start(sim::Simulator& sim) {
@@ -70,6 +71,11 @@ class FleetModel final : public sim::EventHandler {
   }
 
   void on_event(sim::Simulator& sim, const Event& e) override {
+    dispatch(sim, e);
+    lifecycle_.schedule_wakes(sim);
+  }
+
+  void dispatch(sim::Simulator& sim, const Event& e) {
     const double t = e.time().seconds_f();
     advance(t);
     if (t >= next_partial_s_) {
@@ -88,6 +94,7 @@ class FleetModel final : public sim::EventHandler {
       case kTrialCrash: lifecycle_.on_trial_crash(sim, d, t); return;
       case kP2pFallback: lifecycle_.on_p2p_fallback(sim, d, t); return;
       case kEdgeFill: lifecycle_.on_edge_fill(sim, e.target - fill_targets_, t); return;
+      case kShareWake: lifecycle_.on_share_wake(sim, e.target - link_targets_, t, e.time().micros()); return;
       case kStageOpen: carry_out(sim, controller_.open_first_stage(t), t); return;
       case kSoakEnd: carry_out(sim, controller_.soak_end(t), t); return;
       case kPauseDecision: carry_out(sim, controller_.pause_decision(t), t); return;
@@ -144,7 +151,7 @@ class FleetModel final : public sim::EventHandler {
 
   const Scenario& s_;
   std::uint32_t n_;  // devices this model simulates
-  sim::TargetId controller_target_, tick_target_, pause_target_, fill_targets_;
+  sim::TargetId controller_target_, tick_target_, pause_target_, fill_targets_, link_targets_;
   RunRecorder recorder_;
   DeliveryNetwork network_;
   RolloutController controller_;

@@ -53,13 +53,13 @@ std::vector<ClassInfo> build_classes(const Scenario& s, const ReleaseArtifacts& 
 
 DeviceLifecycle::DeviceLifecycle(const Scenario& s, const ReleaseArtifacts& a, std::uint64_t seed, const Shard* shard,
                                  DeliveryNetwork& network, RolloutController& controller, RunRecorder& recorder,
-                                 sim::TargetId fill_targets)
+                                 sim::TargetId fill_targets, sim::TargetId link_targets)
     : s_(s), art_(a), seed_(seed), shard_(shard), fleet_(static_cast<std::uint32_t>(s.devices)),
       first_(shard ? static_cast<std::uint32_t>(shard->first) : 0),
       n_(shard ? static_cast<std::uint32_t>(shard->end - shard->first) : fleet_),
       aggregate_(s.polling.idle_polls == IdlePollMode::Aggregate && !s.polling.synchronized_start),
       classes_(build_classes(s, a)), network_(network), controller_(controller), recorder_(recorder),
-      fill_targets_(fill_targets), never_offered_(s.polling.interval_s, s.polling.jitter),
+      fill_targets_(fill_targets), link_targets_(link_targets), never_offered_(s.polling.interval_s, s.polling.jitter),
       finished_(s.polling.interval_s, s.polling.jitter) {
   devices_.resize(n_);
   boot_.resize(n_);

@@ -3,6 +3,9 @@
 // slot (A/B) or writing the only one (single partition), and what the agent's
 // verifier says of the bytes that arrived.
 #include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "ota/models/fleet/lifecycle.hpp"
 
@@ -135,43 +138,118 @@ void DeviceLifecycle::start_download(sim::Simulator& sim, std::uint32_t d, doubl
   }
   set_phase(d, Phase::Downloading);
   const std::uint64_t total = payload_of(d);
-  const std::uint64_t remaining = total - std::min<std::uint64_t>(dev.progress, total);
+  const double remaining = static_cast<double>(total - std::min<std::uint64_t>(dev.progress, total));
   const bool peer = network_.from_peer(d);  // from a neighbour over the mesh/LAN
   const double latency = peer ? 0.0 : ci.link->latency_s;
   const double rx_watts = peer ? s_.delivery.p2p->rx_watts : ci.link->rx_watts;
-  double duration = latency + static_cast<double>(remaining) * 8.0 / rate;
-  double flash_s = 0;
+  // The flow's own cap: what the device receives at, and for A/B the rate its
+  // flash takes the bytes (writing overlaps the download, so the slower of
+  // the two sets the pace). The first byte comes `latency` after the start.
+  double cap = rate;
+  double flash_s = 0;  // writing what remains
   double watts = rx_watts;
   if (streams) {
-    // Writing overlaps the download; the slower of the two sets the pace.
-    flash_s = ci.flash_s * static_cast<double>(remaining) / static_cast<double>(total);
-    duration = std::max(duration, flash_s);
+    flash_s = ci.flash_s * remaining / static_cast<double>(total);
+    if (ci.flash_s > 0) cap = std::min(cap, static_cast<double>(total) * 8.0 / ci.flash_s);
     watts += ci.write_watts;  // for brown-out: the worst case, both at once
   }
   sim::RandomStream r = stream(d);
-  Interruption stop{duration, kTransferEnd};
+  // What ends the flow: its last byte, or the link dropping it after
+  // drop_bytes (counted in bytes, so it does not depend on the rate).
+  double bytes = remaining;
+  EventKind ends = kTransferEnd;
   if (ci.link->drop_per_mb > 0 && !peer) {
     const double drop_bytes = r.exponential(1e6 / ci.link->drop_per_mb);
-    if (drop_bytes < static_cast<double>(remaining)) {
-      const double td = latency + drop_bytes * 8.0 / rate;
-      if (td < stop.after_s) stop = {td, kTransferDrop};
+    if (drop_bytes < remaining) {
+      bytes = drop_bytes;
+      ends = kTransferDrop;
     }
   }
   const Interruption cut = interruption(d, watts, r);
-  if (cut.after_s < stop.after_s) stop = cut;
   keep(d, r);
-  const double received = stop.kind == kTransferEnd ? static_cast<double>(remaining)
-                                                    : std::clamp((stop.after_s - latency) * rate / 8.0, 0.0,
-                                                                 static_cast<double>(remaining));
+  const auto source = peer ? RunRecorder::From::Peer
+                      : ci.source == Source::Cdn ? RunRecorder::From::Edge
+                                                 : RunRecorder::From::Origin;
+  if (network_.begin_flow(d, dev.cls, bytes * 8.0, cap, t)) {
+    // A shared capacity: the link says when the flow completes
+    // (on_share_wake); a power cut or brown-out, timed now, may come first.
+    shared_[d] = SharedTransfer{t, remaining, bytes, flash_s, latency, rx_watts, t + cut.after_s, ends, source};
+    if (std::isfinite(cut.after_s)) sim.schedule_cancellable_at(at(t + cut.after_s), d, cut.kind);
+    dev.pending_bytes = 0;
+    dev.pending_j = 0;
+    recorder_.observe_server(t, network_.origin());
+    recorder_.download_started(source, t, t - since, std::nullopt);
+    return;
+  }
+  // Nothing shared: the flow runs at its cap to the end.
+  Interruption stop{latency + bytes * 8.0 / cap, ends};
+  if (cut.after_s < stop.after_s) stop = cut;
+  const double received =
+      stop.kind == kTransferEnd ? remaining : std::clamp((stop.after_s - latency) * cap / 8.0, 0.0, bytes);
   dev.pending_bytes = static_cast<std::uint32_t>(received);
   dev.pending_j = static_cast<float>(rx_watts * stop.after_s + ci.write_watts * std::min(stop.after_s, flash_s));
   sim.schedule_at(at(t + stop.after_s), d, stop.kind);
   recorder_.observe_server(t, network_.origin());
-  const auto source = peer ? RunRecorder::From::Peer
-                      : ci.source == Source::Cdn ? RunRecorder::From::Edge
-                                                 : RunRecorder::From::Origin;
   recorder_.download_started(source, t, t - since,
                              stop.kind == kTransferEnd ? std::optional<double>(stop.after_s) : std::nullopt);
+}
+
+// A shared flow's last byte left its link at t: the device's transfer ends
+// `latency` later, unless a power cut or brown-out comes first.
+void DeviceLifecycle::flow_done(sim::Simulator& sim, std::uint32_t d, double t) {
+  const auto it = shared_.find(d);
+  if (it == shared_.end()) throw std::logic_error("flow_done: device " + std::to_string(d) + " has no shared transfer");
+  const SharedTransfer& x = it->second;
+  const double end = t + x.latency_s;
+  if (x.cut_at_s <= end) return;  // the cut comes first and finds the bytes received
+  if (std::isfinite(x.cut_at_s)) sim.cancel_target(d);
+  sim.schedule_at(at(end), d, x.ends);
+}
+
+// A link's wake-up: the flows that completed by now. A wake at another time
+// than the one last scheduled for the link is stale (its rates changed).
+void DeviceLifecycle::on_share_wake(sim::Simulator& sim, FairShare::LinkId link, double t, std::int64_t when_us) {
+  std::int64_t& wake = network_.wake_us(link);
+  if (wake != when_us) return;
+  wake = -1;
+  while (const auto d = network_.pop_completed(link, t)) flow_done(sim, *d, t);
+}
+
+// After every event: each link whose rates changed wakes at its next
+// completion (one pending wake per link; an earlier one goes stale).
+void DeviceLifecycle::schedule_wakes_slow(sim::Simulator& sim) {
+  for (const FairShare::LinkId link : network_.touched()) {
+    std::int64_t& wake = network_.wake_us(link);
+    const double next = network_.next_completion(link);
+    if (!(next < FairShare::kNever)) {
+      wake = -1;
+      continue;
+    }
+    const sim::SimTime when = std::max(sim.now(), at(next));
+    if (wake == when.micros()) continue;
+    wake = when.micros();
+    sim.schedule_at(when, link_targets_ + link, kShareWake);
+  }
+  network_.clear_touched();
+}
+
+// A shared transfer ends at t (`completed`, or cut by a drop, power cut or
+// brown-out): the bytes it received and the energy, as its rate ran; stops
+// its flow if it still runs. Nothing for a transfer that was not shared.
+void DeviceLifecycle::settle_shared(std::uint32_t d, double t, bool completed) {
+  const auto it = shared_.find(d);
+  if (it == shared_.end()) return;
+  const SharedTransfer x = it->second;
+  shared_.erase(it);
+  const std::optional<double> bits = network_.end_flow(d, t);
+  const double received = bits ? std::clamp(*bits / 8.0, 0.0, x.bytes) : x.bytes;
+  const double elapsed = std::max(0.0, t - x.start_s);
+  const double written_s = x.remaining > 0 ? x.flash_s * received / x.remaining : 0.0;
+  Device& dev = devices_[d];
+  dev.pending_bytes = static_cast<std::uint32_t>(received);
+  dev.pending_j = static_cast<float>(x.rx_watts * elapsed +
+                                     classes_[dev.cls].write_watts * std::min(elapsed, written_s));
+  if (completed) recorder_.transfer_time(x.from, elapsed);
 }
 
 // Gives back `d`'s download slot (server or peer) and starts whoever it lets in.
@@ -200,6 +278,7 @@ void DeviceLifecycle::on_transfer_end(sim::Simulator& sim, std::uint32_t d, doub
   const ClassInfo& ci = classes_[dev.cls];
   battery_to(d, t);
   const std::optional<std::uint32_t> hostile = network_.hostile_peer(d);
+  settle_shared(d, t, true);
   const std::uint64_t received = dev.pending_bytes;
   const double received_j = dev.pending_j;
   end_transfer(sim, d, t);
@@ -303,6 +382,7 @@ void DeviceLifecycle::on_write_end(sim::Simulator& sim, std::uint32_t d, double 
 void DeviceLifecycle::on_transfer_drop(sim::Simulator& sim, std::uint32_t d, double t) {
   Device& dev = devices_[d];
   battery_to(d, t);
+  settle_shared(d, t, false);
   const std::uint64_t got = dev.pending_bytes;
   end_transfer(sim, d, t);
   dev.progress = persisted(d, dev.progress + got);
@@ -316,6 +396,7 @@ void DeviceLifecycle::on_power_loss(sim::Simulator& sim, std::uint32_t d, double
   battery_to(d, t);
   ++recorder_.totals().power_losses;
   if (dev.phase == Phase::Downloading) {
+    settle_shared(d, t, false);
     const std::uint64_t got = dev.pending_bytes;
     end_transfer(sim, d, t);
     dev.progress = persisted(d, dev.progress + got);

@@ -209,8 +209,8 @@ void ScenarioReader::read_delivery(const Fields& root) {
     }
     if (const Json* p2p = object(*f, "p2p", Need::Optional)) {
       const Fields p(diag_, *p2p, f->path_of("p2p"),
-                     {"neighbourhood_size", "link_kbps", "sigma", "uploads_per_peer", "malicious_share", "fallback_min",
-                      "rx_mw", "tx_mw"});
+                     {"neighbourhood_size", "link_kbps", "sigma", "uploads_per_peer", "upload_kbps", "malicious_share",
+                      "fallback_min", "rx_mw", "tx_mw"});
       P2p out;
       out.neighbourhood_size = static_cast<std::uint32_t>(
           integer(p, "neighbourhood_size", 1, 1'000'000, Need::Optional, "devices").value_or(20));
@@ -218,6 +218,7 @@ void ScenarioReader::read_delivery(const Fields& root) {
       out.sigma = number_or(p, "sigma", non_negative(3), 0.3);
       out.uploads_per_peer =
           static_cast<std::uint32_t>(integer(p, "uploads_per_peer", 1, 1000, Need::Optional, "transfers").value_or(1));
+      out.upload_bps = number_or(p, "upload_kbps", non_negative(1e9, "kbit/s"), 0) * 1e3;
       out.malicious_share = number_or(p, "malicious_share", probability(), 0);
       out.fallback_s = number_or(p, "fallback_min", at_least_tiny(kMaxMinutes, "minutes"), 60) * 60;
       out.rx_watts = number_or(p, "rx_mw", non_negative(1e6, "mW"), 15) / 1000;

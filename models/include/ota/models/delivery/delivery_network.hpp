@@ -4,11 +4,14 @@
 //
 // Owns: the servers' slots and queues (UpdateServer), the edges' caches, the
 // neighbourhoods' free upload slots, waiting lists and hostile peers, which
-// peer serves which download, and the broker's queue.
-// Decides: whether a download starts now and at what rate, waits (in a server
-// queue, for a CDN fill, for a peer) or is refused; who starts when a
-// transfer ends or a fill completes; which peer serves; when a push
-// notification reaches a device.
+// peer serves which download, the broker's queue, and the shared capacities
+// (FairShare: a bandwidth-limited origin or edge, every uploading peer's
+// uplink) with the transfers running on them.
+// Decides: whether a download starts now, waits (in a server queue, for a CDN
+// fill, for a peer) or is refused; who starts when a transfer ends or a fill
+// completes; which peer serves; how the transfers on a shared capacity split
+// it (max-min fair) and when each completes; when a push notification
+// reaches a device.
 // Never: schedules events or touches a device record. It answers; the device
 // lifecycle (fleet/lifecycle.hpp) schedules, and counts what the report needs.
 // (A peer is chosen with the device's own random stream: the lifecycle's
@@ -23,8 +26,10 @@
 #include <functional>
 #include <optional>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
+#include "ota/models/delivery/fair_share.hpp"
 #include "ota/models/delivery/update_server.hpp"
 #include "ota/models/fleet/artifacts.hpp"
 #include "ota/models/scenario/scenario.hpp"
@@ -68,7 +73,7 @@ class DeliveryNetwork {
   };
   struct Decision {
     Answer answer = Answer::Refused;
-    double rate_bps = 0;
+    double rate_bps = 0;  // Start: the device's own receive rate (its link, or its peer link)
     double since = 0;  // Start: when the device asked
     bool from_peer = false;
     bool seed = false;                 // the device fetches from the origin for its neighbourhood
@@ -81,7 +86,7 @@ class DeliveryNetwork {
   // A download that starts as a consequence of another event.
   struct Started {
     std::uint32_t device = 0;
-    double rate_bps = 0;
+    double rate_bps = 0;  // the device's own receive rate
     bool from_peer = false;
     double since = 0;  // when the device asked
   };
@@ -89,7 +94,7 @@ class DeliveryNetwork {
   // the next waiting neighbour; a server slot the next in its queue.
   struct Release {
     std::optional<std::uint32_t> peer;  // the honest peer that served it (it spent energy uploading)
-    double peer_bps = 0;
+    double peer_bps = 0;                // that peer's uplink rate (its radio's time per bit sent)
     std::vector<Started> started;       // in order; a peer start replaces the device's fallback timer
   };
   Release finish(std::uint32_t device, std::size_t cls);
@@ -126,6 +131,33 @@ class DeliveryNetwork {
   // duty-cycled link, not connected).
   std::optional<double> push_time(std::uint32_t global, std::size_t cls, double t);
 
+  // ---- Shared capacities. A transfer whose source is shared (an origin or
+  // edge with a bandwidth limit, a peer's uplink) runs as a flow there; its
+  // rate is min(cap, its max-min fair share) and changes as others start and
+  // end. Links are numbered below link_bound(s), the kernel targets the
+  // model reserves for their wake-ups.
+  static std::uint32_t link_bound(const Scenario& s);
+  // `device` starts receiving `bits` at t, at most at `cap_bps`. True: the
+  // flow runs on a shared link, and its completion comes from pop_completed.
+  // False: nothing is shared and it runs at cap_bps to the end.
+  bool begin_flow(std::uint32_t device, std::size_t cls, double bits, double cap_bps, double t);
+  // Stops `device`'s flow at t (cut short): the bits received; nullopt when
+  // it has no flow running (completed, or never shared).
+  std::optional<double> end_flow(std::uint32_t device, double t);
+  // The links whose next completion may have moved since clear_touched().
+  const std::vector<FairShare::LinkId>& touched() const { return touched_; }
+  void clear_touched() { touched_.clear(); }
+  double next_completion(FairShare::LinkId link) { return shares_.next_completion(link); }
+  // A flow of `link` that completed by t (call until nullopt).
+  std::optional<std::uint32_t> pop_completed(FairShare::LinkId link, double t) {
+    touched_.push_back(link);
+    return shares_.pop_completed(link, t);
+  }
+  std::int64_t& wake_us(FairShare::LinkId link) { return shares_.wake_us(link); }
+  const FairShare& shares() const { return shares_; }
+  // The origin's bandwidth in use now (bit/s; 0 when it has no limit).
+  double origin_used_bps() const { return origin_link_ ? shares_.used_bps(*origin_link_) : 0; }
+
   // Hostile peers placed at set-up.
   std::uint64_t malicious_peers() const { return malicious_peers_; }
   UpdateServer& origin() { return origin_; }
@@ -143,6 +175,7 @@ class DeliveryNetwork {
   struct Edge {
     explicit Edge(const Server& limits) : server(limits) {}
     UpdateServer server;
+    std::optional<FairShare::LinkId> link;  // its bandwidth, when limited
     std::array<bool, kArtifactKinds> cached{}, filling{};
     std::array<double, kArtifactKinds> filled_t{};
     std::array<std::vector<Waiter>, kArtifactKinds> waiting;
@@ -161,6 +194,8 @@ class DeliveryNetwork {
   std::optional<Started> serve_from_peer(std::uint32_t device, double since, Neighbourhood& nb);
   void serve_waiting(Neighbourhood& nb, std::vector<Started>& out);
   std::uint64_t artifact_bytes(std::size_t kind) const;
+  double uplink_bps(std::uint32_t peer) const;
+  std::optional<FairShare::LinkId> link_of(std::uint32_t device, std::size_t cls);
 
   const Scenario& s_;
   const ReleaseArtifacts& art_;
@@ -172,6 +207,10 @@ class DeliveryNetwork {
   std::vector<Neighbourhood> neighbourhoods_;
   std::unordered_map<std::uint32_t, std::uint32_t> peer_of_;  // downloader -> peer (| kMaliciousBit)
   std::uint64_t malicious_peers_ = 0;
+  FairShare shares_;
+  std::optional<FairShare::LinkId> origin_link_;
+  std::unordered_map<std::uint32_t, FairShare::LinkId> peer_links_;  // uploading peer -> its uplink
+  std::vector<FairShare::LinkId> touched_;
   double push_share_ = 0;  // chance a push device is reached
   double broker_t_ = 0;    // when the broker's queue is free
 };

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "ota/agent/boot_control.hpp"
@@ -56,15 +57,17 @@ enum EventKind : sim::EventKind {
   kPauseDecision,  // the scripted operator decision after a pause
   kEdgeFill,       // a CDN edge finished fetching an artifact from the origin
   kP2pFallback,    // a device waited too long for a peer: fetch from the origin
+  kShareWake,      // a shared link's next transfer completes (may be stale: its rates changed)
 };
 
 class DeviceLifecycle {
  public:
   // `fill_targets`: the kernel target of the first CDN fill (one per edge and
-  // artifact follow it).
+  // artifact follow it); `link_targets`: of shared link 0 (then one per link,
+  // DeliveryNetwork::link_bound).
   DeviceLifecycle(const Scenario& s, const ReleaseArtifacts& a, std::uint64_t seed, const Shard* shard,
                   DeliveryNetwork& network, RolloutController& controller, RunRecorder& recorder,
-                  sim::TargetId fill_targets);
+                  sim::TargetId fill_targets, sim::TargetId link_targets);
 
   // Every device's first poll (events mode), or the idle-poll calendar's.
   void start(sim::Simulator& sim);
@@ -81,6 +84,13 @@ class DeviceLifecycle {
   void on_p2p_fallback(sim::Simulator& sim, std::uint32_t d, double t);
   // A CDN edge's fill completed (index from the delivery network).
   void on_edge_fill(sim::Simulator& sim, std::uint32_t index, double t);
+  // A shared link's wake-up scheduled for `when_us` (stale when the link has
+  // been re-timed since): its completed flows end their transfers.
+  void on_share_wake(sim::Simulator& sim, FairShare::LinkId link, double t, std::int64_t when_us);
+  // After every event: wakes for the links whose rates changed.
+  void schedule_wakes(sim::Simulator& sim) {
+    if (!network_.touched().empty()) schedule_wakes_slow(sim);
+  }
 
   // The rollout controller's commands, carried out on devices.
   void offer(sim::Simulator& sim, std::uint64_t from, std::uint64_t to, double t);
@@ -172,6 +182,9 @@ class DeviceLifecycle {
   // The agent takes the verified image as the pending one.
   void stage_verified(std::uint32_t d);
   std::uint32_t persisted(std::uint32_t d, std::uint64_t bytes) const;
+  void flow_done(sim::Simulator& sim, std::uint32_t d, double t);
+  void settle_shared(std::uint32_t d, double t, bool completed);
+  void schedule_wakes_slow(sim::Simulator& sim);
 
   const Scenario& s_;
   const ReleaseArtifacts& art_;
@@ -190,6 +203,20 @@ class DeviceLifecycle {
   RolloutController& controller_;
   RunRecorder& recorder_;
   sim::TargetId fill_targets_;
+  sim::TargetId link_targets_;
+  // Transfers running on a shared link: what their end needs.
+  struct SharedTransfer {
+    double start_s;
+    double remaining;  // bytes the device still needed at the start
+    double bytes;      // bytes of the flow (fewer when the link drops it)
+    double flash_s;    // A/B: writing `remaining` bytes
+    double latency_s;  // the last byte arrives this long after it left
+    double rx_watts;
+    double cut_at_s;   // a power cut or brown-out (infinity: none)
+    EventKind ends;    // kTransferEnd or kTransferDrop
+    RunRecorder::From from;
+  };
+  std::unordered_map<std::uint32_t, SharedTransfer> shared_;  // looked up by key only
   // Aggregate idle polls, in two populations so that devices joining a stage
   // take the poll phases of devices never offered, not of those that just
   // finished together.

@@ -132,6 +132,8 @@ class RunRecorder {
     wait_count_[b] += 1;
     ++active_;
   }
+  // A download on a shared link completed after `transfer_s`.
+  void transfer_time(From from, double transfer_s) { timing_[static_cast<std::size_t>(from)].transfer.add(transfer_s); }
   // A download ended (completed or cut).
   void download_ended() { --active_; }
 

@@ -197,6 +197,7 @@ struct P2p {
   double link_bps = 250e3;             // per peer link: median of a lognormal
   double sigma = 0.3;                  // its spread between devices
   std::uint32_t uploads_per_peer = 1;  // transfers one peer serves at once
+  double upload_bps = 0;               // a peer's uplink, shared max-min fairly by its uploads; 0: its own link_bps draw
   double malicious_share = 0;          // peers that serve tampered images
   double fallback_s = 3600;            // waiting longer than this, fetch from the origin
   double rx_watts = 0.015, tx_watts = 0.015;  // radio power while receiving / sending
