@@ -119,3 +119,47 @@ TEST_CASE("P2P: one uploader serving k peers at once splits its uplink (fluid bo
     CHECK(r.totals.peer_times.transfer.p50_s == Approx(done).epsilon(0.15));
   }
 }
+
+// Interrupted transfers on a shared origin: link drops end a transfer after
+// the bytes the link carried (drawn in bytes), at the time the changing fair
+// rates took to carry them, and the device resumes from its last whole flash
+// sector. So the origin sends every image once plus at most a sector per drop,
+// and it cannot have sent those bits faster than its bandwidth: the 90 %
+// mark comes no sooner than 0.9 N F / u_s. While hundreds of devices are
+// downloading the sharing is work-conserving and the shares are equal, so
+// nearly all finish together once the origin has sent everything it sent:
+// no later than (bytes sent) x 8 / u_s, plus 5 % (retries wait a 1 s backoff,
+// the last stragglers run alone), a flash write, the 5 s boot and the 0.6 s
+// health report.
+TEST_CASE("shared origin: dropped transfers keep the bytes they received at the origin's pace", "[models][sharing]") {
+  const std::uint64_t n = 2000;
+  const double image = 1e6, origin_bps = 50e6;
+  const Scenario s = load("thermostat-ab.json",
+                          {{"/fleet/devices", std::to_string(n)},
+                           {"/fleet/classes/0/power_loss_per_hour", "0"},
+                           {"/links/home-wifi/median_kbps", "5000"},
+                           {"/links/home-wifi/min_kbps", "5000"},
+                           {"/links/home-wifi/max_kbps", "5000"},
+                           {"/links/home-wifi/drop_per_mb", "0.5"},
+                           {"/hardware/0/flash/erase_ms_per_sector", "45"},
+                           {"/hardware/0/flash/program_ms_per_kb", "1.6"},
+                           {"/release/full_kb", "1000"},
+                           {"/polling/jitter", "0"},
+                           {"/polling/synchronized_start", "true"},
+                           {"/polling/backoff/initial_s", "1"},
+                           {"/server", R"({"bandwidth_mbps": 50})"},
+                           {"/health", R"({"report_after_min": 0.01})"},
+                           {"/horizon_h", "4"}});
+  const RunReport r = run(s, 3);
+  REQUIRE(r.totals.updated == n);
+  REQUIRE(r.totals.transfer_drops > n / 4);  // the drops matter
+  const auto sent = static_cast<double>(r.totals.origin_bytes);
+  CHECK(sent >= static_cast<double>(n) * image);
+  CHECK(sent <= static_cast<double>(n) * image + static_cast<double>(r.totals.transfer_drops) * 4096);
+  REQUIRE(r.totals.time_to_90pct_s);
+  const double bound = 0.9 * static_cast<double>(n) * image * 8 / origin_bps;
+  INFO("90 % updated at " << *r.totals.time_to_90pct_s << " s; 0.9 N F / u_s = " << bound << " s; "
+                          << r.totals.transfer_drops << " drops");
+  CHECK(*r.totals.time_to_90pct_s >= bound);
+  CHECK(*r.totals.time_to_90pct_s <= 1.05 * sent * 8 / origin_bps + 12.6 + 5 + 0.6);
+}
