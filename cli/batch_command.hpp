@@ -20,7 +20,7 @@ namespace ota::cli {
 inline std::optional<std::vector<models::RunReport>> run_jobs(const char* command,
                                                               const std::vector<models::BatchJob>& jobs,
                                                               std::size_t threads) {
-  ProgressBar bar;
+  ProgressBar bar(command);
   models::BatchOptions batch;
   batch.threads = threads;
   batch.keep_series = false;

@@ -107,6 +107,8 @@ int otasim_check(int argc, char** argv) {
       "threads", po::value(&threads), "worker threads (default: the machine's cores)")(
       "seed", po::value(&seed), "base seed (default: each scenario's seed)")(
       "junit", po::value(&junit_path), "write JUnit XML here, whether the checks pass or fail");
+  std::string progress;
+  ota::cli::add_progress_option(opts, progress);
   po::options_description hidden;
   hidden.add_options()("file", po::value(&files));
   po::options_description all;
@@ -124,6 +126,10 @@ int otasim_check(int argc, char** argv) {
   if (vm.count("help")) {
     std::cout << opts;
     return 0;
+  }
+  if (const std::string err = ota::cli::apply_progress_option(progress); !err.empty()) {
+    std::cerr << "otasim check: " << err << "\n";
+    return 2;
   }
   if (vm.count("list-metrics")) {
     print_metrics();

@@ -3,6 +3,8 @@
 #include <cstring>
 #include <string>
 
+#include "interrupt.hpp"
+
 int otasim_run(int argc, char** argv);
 int otasim_analyze(int argc, char** argv);
 int otasim_sweep(int argc, char** argv);
@@ -33,6 +35,7 @@ int main(int argc, char** argv) {
     usage(stdout);
     return 0;
   }
+  ota::cli::install_interrupt_handlers("otasim " + cmd);
   if (cmd == "run") return otasim_run(argc - 1, argv + 1);
   if (cmd == "analyze") return otasim_analyze(argc - 1, argv + 1);
   if (cmd == "sweep") return otasim_sweep(argc - 1, argv + 1);

@@ -33,6 +33,7 @@
 #include "ota/models/fleet/fleet_model.hpp"
 #include "ota/models/report/report.hpp"
 #include "batch_command.hpp"
+#include "interrupt.hpp"
 #include "progress_bar.hpp"
 #include "scenario_command.hpp"
 
@@ -81,7 +82,10 @@ int run_replicated(const Scenario& scenario, const ReleaseArtifacts& artifacts, 
   // All four files as one result set: a failure keeps the previous set whole.
   std::vector<OutputFile> files = {{"summary.json", summary}, {"replications.csv", replications_csv(reports, seeds)}};
   for (OutputFile& f : report_files(reports.front())) files.push_back(std::move(f));
-  if (const std::string err = write_result_files(out_dir, files); !err.empty()) {
+  const ota::cli::DeferInterrupts whole_set;
+  if (const std::string err =
+          write_result_files(out_dir, files, ResultIdentity{scenario.name, base_seed, replications});
+      !err.empty()) {
     std::cerr << "otasim run: " << err << "\n";
     return 1;
   }
@@ -117,8 +121,14 @@ int otasim_run(int argc, char** argv) {
       "run R replications (seeds derived from --seed); R > 1 also writes DIR/summary.json and "
       "DIR/replications.csv and prints mean and 95% CI")(
       "threads", po::value(&threads), "worker threads for replications (default: the machine's cores, at most R)");
+  std::string progress;
+  ota::cli::add_progress_option(opts, progress);
   ota::cli::ScenarioCommand cmd;
   if (auto status = ota::cli::parse_scenario_command(argc, argv, opts, cmd)) return *status;
+  if (const std::string err = ota::cli::apply_progress_option(progress); !err.empty()) {
+    std::cerr << "otasim run: " << err << "\n";
+    return 2;
+  }
   const Scenario& scenario = cmd.scenario;
   const ReleaseArtifacts& artifacts = cmd.artifacts;
   const po::variables_map& vm = cmd.options;
@@ -153,6 +163,7 @@ int otasim_run(int argc, char** argv) {
     std::cerr << "otasim run: " << err << "\n";
     return 2;
   }
+  ota::cli::interrupt_cleans(out_dir, out_lock.path());
   if (replications > 1) {
     std::optional<std::uint64_t> base_seed;
     if (vm.count("seed")) base_seed = seed;
@@ -164,7 +175,7 @@ int otasim_run(int argc, char** argv) {
     break_even = BreakEvenOptions{updates_per_year, delta_dev_cost};
   RunOptions options;
   if (vm.count("seed")) options.seed = seed;
-  ota::cli::ProgressBar bar;
+  ota::cli::ProgressBar bar("otasim run");
   options.on_progress = [&bar](double f) { bar(f); };
   RunReport report;
   try {
@@ -185,7 +196,9 @@ int otasim_run(int argc, char** argv) {
     files.push_back({std::string("cost.") + cost_format_extension(*cost_format), cost_text});
   }
   for (OutputFile& f : report_files(report)) files.push_back(std::move(f));
-  if (const std::string err = write_result_files(out_dir, files); !err.empty()) {
+  const ota::cli::DeferInterrupts whole_set;
+  if (const std::string err = write_result_files(out_dir, files, ResultIdentity{scenario.name, report.run.seed, 1});
+      !err.empty()) {
     std::cerr << "otasim run: " << err << "\n";
     return 1;
   }

@@ -76,8 +76,14 @@ int otasim_sweep(int argc, char** argv) {
       "metrics", po::value(&metrics_text)->default_value(kDefaultMetrics),
       "comma-separated metrics for the CSV (otasim check --list-metrics lists them)")(
       "out", po::value(&out_path), "write the CSV to this file (default: stdout)");
+  std::string progress;
+  ota::cli::add_progress_option(opts, progress);
   ota::cli::ScenarioCommand cmd;
   if (auto status = ota::cli::parse_scenario_command(argc, argv, opts, cmd)) return *status;
+  if (const std::string err = ota::cli::apply_progress_option(progress); !err.empty()) {
+    std::cerr << "otasim sweep: " << err << "\n";
+    return 2;
+  }
   const po::variables_map& vm = cmd.options;
 
   if (param_texts.empty()) {

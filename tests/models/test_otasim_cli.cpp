@@ -1,9 +1,12 @@
 // `otasim run` as a user meets it: exit codes, messages, files written or not.
 #include <catch2/catch.hpp>
 
+#include "ota/models/report/report.hpp"
 #include "shell.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -133,6 +136,14 @@ TEST_CASE("otasim run: a failed write keeps the previous result set whole", "[cl
   CHECK(read(out / "report.json") != report);
   CHECK(fs::exists(out / "summary.json"));
   CHECK(fs::exists(out / "replications.csv"));
+  CHECK_FALSE(fs::exists(out / "cost.md"));  // the first run's, not part of this set
+  CHECK(ota::models::verify_result_files(out.string()).empty());
+  // And back: a single run's set has no summary of replications.
+  REQUIRE(sh(base + " --seed 3").status == 0);
+  CHECK_FALSE(fs::exists(out / "summary.json"));
+  CHECK_FALSE(fs::exists(out / "replications.csv"));
+  CHECK(read(out / "results.json").find("\"seed\": 3") != std::string::npos);
+  CHECK(ota::models::verify_result_files(out.string()).empty());
   fs::remove_all(out);
 }
 
@@ -194,5 +205,101 @@ TEST_CASE("otasim run: --out is checked and locked before the simulation", "[cli
   o = sh(run + out.string());
   CHECK(o.status == 0);
   CHECK(fs::exists(out / "report.json"));
+  fs::remove_all(out);
+}
+
+TEST_CASE("otasim run: --progress chooses bar, lines or none; a pipe gets no bar", "[cli][progress]") {
+  const fs::path out = fresh_dir("progress");
+  const std::string run = otasim() + " run " + scenario("default.json") + " --devices 300 --out " + out.string();
+  Outcome o = sh(run + " --progress lines");
+  CHECK(o.status == 0);
+  CHECK(o.out.find("otasim run: started\n") != std::string::npos);
+  CHECK(o.out.find("otasim run: 100% done in ") != std::string::npos);
+  o = sh(run);  // auto, not a terminal: a short run prints no progress
+  CHECK(o.status == 0);
+  CHECK(o.out.find("started") == std::string::npos);
+  CHECK(o.out.find('\r') == std::string::npos);
+  o = sh(run + " --progress none");
+  CHECK(o.out.find("done in") == std::string::npos);
+  o = sh(run + " --progress bar");
+  CHECK(o.out.find("\r[") != std::string::npos);
+  CHECK(o.out.find("done in") != std::string::npos);
+  for (const std::string& command : {std::string("run"), std::string("sweep --param /seed=1")}) {
+    o = sh(otasim() + " " + command + " " + scenario("default.json") + " --progress sometimes --out " + out.string());
+    INFO(command);
+    CHECK(o.status == 2);
+    CHECK(o.out.find("'--progress'") != std::string::npos);
+  }
+  o = sh(otasim() + " check " + std::string(OTA_SOURCE_DIR) + "/scenarios/regression/good-release.json --progress x");
+  CHECK(o.status == 2);
+  CHECK(o.out.find("'--progress'") != std::string::npos);
+  fs::remove_all(out);
+}
+
+namespace {
+
+// Starts `otasim run` on fleet-1m into `out` (stdout and stderr to a pipe),
+// waits for its "started" line, sends `sig`, and returns the exit status and
+// everything it printed.
+std::pair<int, std::string> interrupt_run(const fs::path& out, int sig) {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
+  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  // The child starts with default dispositions whatever Catch installed here.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGINT);
+  sigaddset(&defaults, SIGTERM);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+  const std::string bin = otasim(), sc = scenario("fleet-1m.json"), dir = out.string();
+  const char* argv[] = {bin.c_str(), "run", sc.c_str(), "--seed", "2", "--progress", "lines", "--out", dir.c_str(), nullptr};
+  pid_t pid = 0;
+  REQUIRE(posix_spawn(&pid, bin.c_str(), &actions, &attr, const_cast<char* const*>(argv), environ) == 0);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  ::close(fds[1]);
+  std::string text;
+  char buf[4096];
+  bool signalled = false;
+  ssize_t n;
+  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) {
+    text.append(buf, static_cast<std::size_t>(n));
+    if (!signalled && text.find("otasim run: started\n") != std::string::npos) {
+      ::kill(pid, sig);
+      signalled = true;
+    }
+  }
+  ::close(fds[0]);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status), text};
+}
+
+}  // namespace
+
+TEST_CASE("otasim run: SIGINT or SIGTERM stops with a message, the previous results kept whole", "[cli][output]") {
+  const fs::path out = fresh_dir("interrupted");
+  REQUIRE(sh(otasim() + " run " + scenario("default.json") + " --devices 300 --seed 7 --out " + out.string()).status ==
+          0);
+  const std::string report = read(out / "report.json"), manifest = read(out / "results.json");
+  for (const int sig : {SIGINT, SIGTERM}) {
+    INFO("signal " << sig);
+    const auto [status, text] = interrupt_run(out, sig);
+    CHECK(status == 128 + sig);
+    CHECK(text.find(sig == SIGINT ? "otasim run: interrupted (SIGINT)" : "otasim run: interrupted (SIGTERM)") !=
+          std::string::npos);
+    CHECK(text.find("the previous results in '" + out.string() + "' are kept") != std::string::npos);
+    CHECK(read(out / "report.json") == report);
+    CHECK(read(out / "results.json") == manifest);
+    CHECK(ota::models::verify_result_files(out.string()).empty());
+    CHECK_FALSE(fs::exists(out / ".otasim.lock"));
+  }
   fs::remove_all(out);
 }

@@ -5,17 +5,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <cstring>
-
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <sstream>
+#include <stdexcept>
 #include <system_error>
 
 #include <nlohmann/json.hpp>
+
+#include "ota/agent/sha256.hpp"
 
 namespace ota::models {
 
@@ -301,19 +305,88 @@ std::vector<OutputFile> report_files(const RunReport& report) {
   return {{"series.csv", series_csv(report.series)}, {"report.json", report_json(report)}};
 }
 
-std::string write_result_files(const std::string& dir, const std::vector<OutputFile>& files) {
+namespace {
+
+std::function<void(const std::string&)>& rename_hook() {
+  static std::function<void(const std::string&)> hook;
+  return hook;
+}
+
+std::string sha256_hex(const std::string& text) {
+  const agent::Digest d =
+      agent::Sha256::of({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (std::uint8_t b : d) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+// A name a manifest may list: a plain file name in the directory itself.
+bool plain_file_name(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
+         name.find('\0') == std::string::npos && name != kResultManifest;
+}
+
+// The file names the manifest in `dir` lists (empty when there is none or it
+// cannot be read: then nothing of the previous set is removed).
+std::vector<std::string> manifest_names(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  std::ifstream in(dir / kResultManifest, std::ios::binary);
+  if (!in) return names;
+  const Json j = Json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("files") || !j["files"].is_array()) return names;
+  for (const Json& f : j["files"])
+    if (f.is_object() && f.contains("name") && f["name"].is_string()) {
+      const auto name = f["name"].get<std::string>();
+      if (plain_file_name(name)) names.push_back(name);
+    }
+  return names;
+}
+
+std::string manifest_text(const std::vector<OutputFile>& files, const ResultIdentity& id) {
+  Json j;
+  j["format"] = "otasim-results/1";
+  j["scenario"] = id.scenario;
+  j["seed"] = id.seed;
+  j["replications"] = id.replications;
+  Json list = Json::array();
+  for (const OutputFile& f : files) {
+    Json e;
+    e["name"] = f.name;
+    e["bytes"] = f.text.size();
+    e["sha256"] = sha256_hex(f.text);
+    list.push_back(std::move(e));
+  }
+  j["files"] = std::move(list);
+  return j.dump(2) + "\n";
+}
+
+}  // namespace
+
+void set_result_rename_hook(std::function<void(const std::string&)> hook) { rename_hook() = std::move(hook); }
+
+std::string write_result_files(const std::string& dir, const std::vector<OutputFile>& files,
+                               const ResultIdentity& identity) {
   if (!file_output_enabled()) return {};
+  for (const OutputFile& f : files)
+    if (!plain_file_name(f.name)) throw std::logic_error("write_result_files: not a plain file name: " + f.name);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return "cannot create output directory '" + dir + "': " + ec.message();
   const std::filesystem::path d(dir);
+  std::vector<OutputFile> all = files;
+  all.push_back({kResultManifest, manifest_text(files, identity)});
   std::vector<std::filesystem::path> staged;
   const auto discard = [&staged] {
     std::error_code ignored;
     for (const auto& p : staged) std::filesystem::remove(p, ignored);
   };
-  // 1. Every file to its temporary name; nothing in place is touched yet.
-  for (const OutputFile& f : files) {
+  // 1. Every file and the manifest to its temporary name; nothing in place is
+  //    touched yet.
+  for (const OutputFile& f : all) {
     const std::filesystem::path tmp = d / ("." + f.name + ".tmp");
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (out) staged.push_back(tmp);
@@ -324,22 +397,68 @@ std::string write_result_files(const std::string& dir, const std::vector<OutputF
       return "cannot write '" + tmp.string() + "' (the previous results in '" + dir + "' are kept)";
     }
   }
-  // 2. All written: into place.
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    std::filesystem::rename(staged[i], d / files[i].name, ec);
+  // 2. The previous set is no longer whole from here on: its manifest goes.
+  const std::vector<std::string> previous = manifest_names(d);
+  std::filesystem::remove(d / kResultManifest, ec);
+  if (ec) {
+    discard();
+    return "cannot replace '" + (d / kResultManifest).string() + "': " + ec.message() +
+           " (the previous results in '" + dir + "' are kept)";
+  }
+  // 3. The files into place; then what only the previous set had goes; 4. the
+  //    manifest last.
+  const auto place = [&](std::size_t i) -> std::string {
+    std::filesystem::rename(staged[i], d / all[i].name, ec);
     if (ec) {
-      const std::string err = "cannot write '" + (d / files[i].name).string() + "': " + ec.message();
+      const std::string err = "cannot write '" + (d / all[i].name).string() + "': " + ec.message();
       staged.erase(staged.begin(), staged.begin() + static_cast<std::ptrdiff_t>(i));
       discard();
       return err;
     }
+    if (rename_hook()) rename_hook()(all[i].name);
+    return {};
+  };
+  for (std::size_t i = 0; i + 1 < all.size(); ++i)
+    if (std::string err = place(i); !err.empty()) return err;
+  for (const std::string& name : previous) {
+    const bool kept = std::any_of(files.begin(), files.end(), [&](const OutputFile& f) { return f.name == name; });
+    if (kept) continue;
+    std::filesystem::remove(d / name, ec);
+    if (ec) {
+      std::error_code ignored;
+      std::filesystem::remove(staged.back(), ignored);
+      return "cannot remove '" + (d / name).string() + "' of the previous results: " + ec.message();
+    }
+  }
+  return place(all.size() - 1);
+}
+
+std::string verify_result_files(const std::string& dir) {
+  const std::filesystem::path d(dir);
+  const std::filesystem::path manifest = d / kResultManifest;
+  std::ifstream in(manifest, std::ios::binary);
+  if (!in) return "'" + dir + "' holds no whole result set: no " + std::string(kResultManifest);
+  const Json j = Json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || j.value("format", "") != "otasim-results/1" || !j.contains("files") || !j["files"].is_array())
+    return "'" + manifest.string() + "' is not an otasim result-set manifest";
+  for (const Json& f : j["files"]) {
+    if (!f.is_object() || !f.contains("name") || !f["name"].is_string() || !f.contains("sha256") ||
+        !f["sha256"].is_string() || !f.contains("bytes") || !f["bytes"].is_number_unsigned())
+      return "'" + manifest.string() + "' has a malformed file entry";
+    const auto name = f["name"].get<std::string>();
+    if (!plain_file_name(name)) return "'" + manifest.string() + "' names '" + name + "', not a file of the set";
+    std::ifstream file(d / name, std::ios::binary);
+    if (!file) return "'" + (d / name).string() + "' of the result set is missing";
+    std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    if (text.size() != f["bytes"].get<std::uint64_t>() || sha256_hex(text) != f["sha256"].get<std::string>())
+      return "'" + (d / name).string() + "' is not the file the result set's manifest names (another run wrote it)";
   }
   return {};
 }
 
 std::string write_report_files(const RunReport& report, const std::string& dir) {
   if (!file_output_enabled()) return {};
-  return write_result_files(dir, report_files(report));
+  return write_result_files(dir, report_files(report), ResultIdentity{report.scenario, report.run.seed, 1});
 }
 
 }  // namespace ota::models

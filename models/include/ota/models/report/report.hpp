@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -178,13 +179,44 @@ struct OutputFile {
   std::string text;
 };
 
-// Writes a result set into `dir` (created if needed): every file to a
-// temporary name beside its place first, and only when all of them are
-// written are they renamed into place. A failure while writing leaves the
-// files already in `dir` exactly as they were (the previous result set is
-// never lost) and removes the temporaries. Returns an error message naming
-// the file, or an empty string.
-std::string write_result_files(const std::string& dir, const std::vector<OutputFile>& files);
+// The manifest of a result set, DIR/results.json: the run's identity and,
+// per file, its name, size and SHA-256. It goes into place last and is
+// removed first, so a directory holds a whole result set exactly when its
+// manifest is there and every file it names matches (verify_result_files).
+inline constexpr const char* kResultManifest = "results.json";
+
+// Who wrote a result set (kept in its manifest).
+struct ResultIdentity {
+  std::string scenario;
+  std::uint64_t seed = 0;
+  std::uint64_t replications = 1;
+};
+
+// Writes a result set into `dir` (created if needed):
+//  1. every file, and the manifest, to a temporary name beside its place; a
+//     failure here leaves `dir` exactly as it was (the previous result set is
+//     never lost) and removes the temporaries;
+//  2. the previous manifest is removed: from now until step 4 the directory
+//     says it holds no whole result set;
+//  3. the files are renamed into place, and the previous set's files that the
+//     new one does not have are removed (only plain file names its manifest
+//     lists: never anything else in `dir`);
+//  4. the manifest is renamed into place.
+// A run killed between two renames leaves files of two runs side by side, but
+// no manifest: a reader can tell. Returns an error message naming the file,
+// or an empty string.
+std::string write_result_files(const std::string& dir, const std::vector<OutputFile>& files,
+                               const ResultIdentity& identity);
+
+// Whether `dir` holds a whole result set: an empty string when its manifest is
+// there and every file it names has the size and SHA-256 it records; else a
+// message naming the directory and the first file that does not match.
+std::string verify_result_files(const std::string& dir);
+
+// Tests only: called with each file's name just after it is renamed into
+// place (step 3; the manifest last). An exception it throws leaves the
+// directory as a run killed at that point would.
+void set_result_rename_hook(std::function<void(const std::string&)> hook);
 
 // The output directory of a run, checked and locked before the run starts:
 // it is a directory (created if missing) and no other run writes there (an
@@ -195,6 +227,8 @@ class OutputDirLock {
  public:
   // An error message naming the directory, or an empty string when locked.
   std::string acquire(const std::string& dir);
+  // The lock file (empty before acquire, or when file output is off).
+  const std::string& path() const { return lock_; }
   ~OutputDirLock();
   OutputDirLock() = default;
   OutputDirLock(const OutputDirLock&) = delete;
@@ -209,7 +243,7 @@ class OutputDirLock {
 std::vector<OutputFile> report_files(const RunReport& report);
 
 // Writes DIR/report.json and DIR/series.csv as one result set
-// (write_result_files).
+// (write_result_files), with the report's scenario and seed as its identity.
 std::string write_report_files(const RunReport& report, const std::string& dir);
 
 }  // namespace ota::models
