@@ -147,22 +147,11 @@ std::uint32_t require_size(const std::string& flag, std::string text) {
   return static_cast<std::uint32_t>(*v * unit);
 }
 
+// The agent's own version rule (the one the scenario loader uses too).
 agent::FirmwareVersion require_version(const std::string& text) {
-  agent::FirmwareVersion v;
-  std::uint16_t* parts[3] = {&v.major, &v.minor, &v.patch};
-  std::string_view rest = text;
-  for (int i = 0; i < 3; ++i) {
-    const std::size_t dot = rest.find('.');
-    const std::string_view part = i < 2 ? rest.substr(0, dot) : rest;
-    const bool shape_ok = i < 2 ? dot != std::string_view::npos : true;
-    std::uint16_t n = 0;
-    const auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), n, 10);
-    if (!shape_ok || part.empty() || ec != std::errc{} || ptr != part.data() + part.size())
-      throw UsageError{"--version '" + text + "': expected MAJOR.MINOR.PATCH, each 0..65535 (e.g. 1.4.2)"};
-    *parts[i] = n;
-    if (i < 2) rest.remove_prefix(dot + 1);
-  }
-  return v;
+  const auto v = agent::parse_firmware_version(text);
+  if (!v) throw UsageError{"--version '" + text + "': expected " + std::string(agent::kFirmwareVersionForm)};
+  return *v;
 }
 
 std::string format_time(std::uint64_t seconds) {
@@ -183,7 +172,10 @@ constexpr std::uint64_t kMaxKeyFileBytes = 64 * 1024;       // a PEM key is a fe
 constexpr std::uint64_t kMaxManifestFileBytes = 64 * 1024;  // a signed manifest is at most a few hundred
 constexpr std::uint64_t kMaxImageFileBytes = 0xffffffffULL; // images and patches: 32-bit sizes
 
-std::vector<std::uint8_t> read_file(const std::string& what, const std::string& path, std::uint64_t max_bytes) {
+// `owner_only`: a private key, refused when group or others may read or
+// write it (as ssh refuses such a key), unless the user allowed it.
+std::vector<std::uint8_t> read_file(const std::string& what, const std::string& path, std::uint64_t max_bytes,
+                                    bool owner_only = false) {
   const auto fail = [&](const std::string& why) { return UsageError{"cannot read " + what + " '" + path + "': " + why}; };
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw fail(std::strerror(errno));
@@ -195,6 +187,12 @@ std::vector<std::uint8_t> read_file(const std::string& what, const std::string& 
   if (::fstat(fd, &st) != 0) throw fail(std::strerror(errno));
   if (S_ISDIR(st.st_mode)) throw fail("it is a directory");
   if (!S_ISREG(st.st_mode)) throw fail("not a regular file");
+  if (owner_only && (st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "0%03o", static_cast<unsigned>(st.st_mode & 0777));
+    throw UsageError{what + " '" + path + "' is open to group or others (mode " + mode + "): chmod 600 '" + path +
+                     "', or pass --allow-open-key"};
+  }
   const auto size = static_cast<std::uint64_t>(st.st_size);
   if (size > max_bytes)
     throw fail(std::to_string(size) + " bytes, more than any " + what + " (at most " + std::to_string(max_bytes) +
@@ -211,8 +209,9 @@ std::vector<std::uint8_t> read_file(const std::string& what, const std::string& 
   return bytes;
 }
 
-std::string read_text_file(const std::string& what, const std::string& path, std::uint64_t max_bytes) {
-  const std::vector<std::uint8_t> bytes = read_file(what, path, max_bytes);
+std::string read_text_file(const std::string& what, const std::string& path, std::uint64_t max_bytes,
+                           bool owner_only = false) {
+  const std::vector<std::uint8_t> bytes = read_file(what, path, max_bytes, owner_only);
   return std::string(bytes.begin(), bytes.end());
 }
 
@@ -530,12 +529,15 @@ int run_sign(int argc, char** argv) {
       "commit", po::value<std::string>(), "source commit id, 40 hex digits")(
       "build-time", po::value<std::string>(),
       "build time in Unix seconds (default: $SOURCE_DATE_EPOCH, else now)")(
-      "out", po::value<std::string>()->required(), "signed manifest file to write");
+      "out", po::value<std::string>()->required(), "signed manifest file to write (not replaced without --force)")(
+      "force", "replace an existing --out file")(
+      "allow-open-key", "use a private key file that group or others may read (refused otherwise, as ssh does)");
   const po::variables_map vm = parse_options("sign", argc, argv, options);
   if (vm.count("help")) {
     print_help(
         "otasign sign --image IMG --key KEY --version X.Y.Z --security-counter N --hardware-id ID...\n"
-        "                    [--delta-base OLD --patch PATCH] [--commit HEX40] [--build-time SECS] --out FILE",
+        "                    [--delta-base OLD --patch PATCH] [--commit HEX40] [--build-time SECS] --out FILE\n"
+        "                    [--force] [--allow-open-key]",
         options);
     return kExitOk;
   }
@@ -581,7 +583,8 @@ int run_sign(int argc, char** argv) {
   if (has_base != has_patch) throw UsageError{"a delta release needs both --delta-base and --patch"};
 
   const std::string key_path = vm["key"].as<std::string>();
-  const auto key = agent::SigningKey::from_pem(read_text_file("private key", key_path, kMaxKeyFileBytes));
+  const auto key = agent::SigningKey::from_pem(
+      read_text_file("private key", key_path, kMaxKeyFileBytes, vm.count("allow-open-key") == 0));
   if (!key) throw UsageError{"cannot use private key '" + key_path + "': " + key.error()};
 
   const InputFile image("image", vm["image"].as<std::string>());
@@ -608,7 +611,7 @@ int run_sign(int argc, char** argv) {
 
   AtomicFile out(vm["out"].as<std::string>(), 0644);
   out.write(envelope.value());
-  out.commit();
+  out.commit(vm.count("force") > 0);
   std::cout << "signed manifest: " << out.path() << " (" << envelope.value().size() << " bytes: "
             << m.encoded_size() << "-byte manifest + " << agent::kSignatureSize << "-byte signature)\n"
             << "key id: " << to_hex(key.value().key_id()) << "\n";

@@ -232,6 +232,13 @@ SigningResult<Signature> SigningKey::sign(std::span<const std::uint8_t> message)
   rc = mbedtls_ecdsa_sign_det_ext(&kp.v.grp, r.get(), s.get(), &kp.v.d, hash.data(), hash.size(), MBEDTLS_MD_SHA256,
                                   mbedtls_hmac_drbg_random, &blind.v);
   if (rc != 0) return SigningResult<Signature>::failure(detail::mbedtls_message("ECDSA signing", rc));
+  // Canonical low-S form: of the two valid encodings (r, s) and (r, n - s)
+  // the one with s <= n/2, the only one the agent's verifier accepts.
+  detail::Mpi half;
+  rc = mbedtls_mpi_copy(half.get(), &kp.v.grp.N);
+  if (rc == 0) rc = mbedtls_mpi_shift_r(half.get(), 1);
+  if (rc == 0 && mbedtls_mpi_cmp_mpi(s.get(), half.get()) > 0) rc = mbedtls_mpi_sub_mpi(s.get(), &kp.v.grp.N, s.get());
+  if (rc != 0) return SigningResult<Signature>::failure(detail::mbedtls_message("low-S form", rc));
   Signature sig{};
   constexpr std::size_t kHalf = kSignatureSize / 2;
   rc = mbedtls_mpi_write_binary(r.get(), sig.data(), kHalf);

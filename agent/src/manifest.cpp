@@ -106,6 +106,10 @@ ManifestParse parse_manifest(std::span<const std::uint8_t> bytes) {
   m.version.major = load_u16(p + kOffVersionMajor);
   m.version.minor = load_u16(p + kOffVersionMinor);
   m.version.patch = load_u16(p + kOffVersionPatch);
+  if (m.version.major > kMaxFirmwareVersion.major)
+    return fail(ManifestError::VersionOutOfRange, "version.major", kOffVersionMajor, m.version.major);
+  if (m.version.minor > kMaxFirmwareVersion.minor)
+    return fail(ManifestError::VersionOutOfRange, "version.minor", kOffVersionMinor, m.version.minor);
   m.security_counter = load_u32(p + kOffSecurityCounter);
   m.image_size = load_u32(p + kOffImageSize);
   if (m.image_size == 0) return fail(ManifestError::ZeroImageSize, "image_size", kOffImageSize, 0);
@@ -146,6 +150,7 @@ ManifestError validate_manifest(const Manifest& m) {
     if (ids[i] <= ids[i - 1]) return ManifestError::HardwareIdsNotSorted;
   if (m.image_size == 0) return ManifestError::ZeroImageSize;
   if (m.delta && m.delta->patch_size == 0) return ManifestError::ZeroPatchSize;
+  if (!version_in_range(m.version)) return ManifestError::VersionOutOfRange;
   return ManifestError::Ok;
 }
 

@@ -115,6 +115,12 @@ bool Verifier::signature_valid(std::span<const std::uint8_t> message, std::span<
   constexpr std::size_t kHalf = kSignatureSize / 2;
   if (mbedtls_mpi_read_binary(r.get(), signature.data(), kHalf) != 0) return false;
   if (mbedtls_mpi_read_binary(s.get(), signature.data() + kHalf, kHalf) != 0) return false;
+  // Only the canonical low-S encoding (s <= n/2; what otasign writes): the
+  // other one, (r, n - s), verifies mathematically but is refused, so a
+  // signature has exactly one accepted encoding (not malleable).
+  detail::Mpi half;
+  if (mbedtls_mpi_copy(half.get(), &group_.N) != 0 || mbedtls_mpi_shift_r(half.get(), 1) != 0) return false;
+  if (mbedtls_mpi_cmp_mpi(s.get(), half.get()) > 0) return false;
   // mbedtls_ecdsa_verify rejects r or s outside [1, n-1] itself.
   return mbedtls_ecdsa_verify(&group_, hash.data(), hash.size(), &points_[key_index], r.get(), s.get()) == 0;
 }

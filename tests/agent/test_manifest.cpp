@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "ota/agent/boot_control.hpp"
 #include "ota/agent/manifest.hpp"
 
 using namespace ota::agent;
@@ -92,7 +93,7 @@ Manifest max_manifest() {
   m.security_counter = UINT32_MAX;
   m.image_size = UINT32_MAX;
   m.build_time = UINT64_MAX;
-  m.version = {65535, 65535, 65535};
+  m.version = kMaxFirmwareVersion;  // 255.255.65535
   return m;
 }
 
@@ -357,4 +358,33 @@ TEST_CASE("random corruption never crashes and whatever parses is canonical", "[
   // Most single-byte edits hit a free field (digest, ids, times), so a good
   // share must still parse; none may parse into something non-canonical.
   CHECK(accepted > 1000);
+}
+
+TEST_CASE("versions: one range (MAJOR and MINOR at most 255) for parsing text, encoding and parsing manifests",
+          "[manifest]") {
+  CHECK(parse_firmware_version("2.5.0") == FirmwareVersion{2, 5, 0});
+  CHECK(parse_firmware_version("255.255.65535") == kMaxFirmwareVersion);
+  for (const char* bad : {"256.0.0", "0.256.0", "0.0.65536", "1.2", "1.2.3.4", "01.2.3", "1..3", "-1.0.0", "+1.0.0",
+                          " 1.0.0", "1.0.0 ", "", "1.0.x", "99999999999.0.0"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_firmware_version(bad));
+  }
+  // The boot record packs exactly this range.
+  CHECK(pack_version(kMaxFirmwareVersion).has_value());
+  CHECK_FALSE(pack_version(FirmwareVersion{256, 0, 0}).has_value());
+
+  // A manifest beyond it is not encoded, and its bytes do not parse.
+  Manifest m = golden_manifest(false);
+  for (const FirmwareVersion v : {FirmwareVersion{256, 0, 0}, FirmwareVersion{0, 256, 0}}) {
+    m.version = v;
+    CHECK(validate_manifest(m) == ManifestError::VersionOutOfRange);
+    CHECK(encode_manifest(m).error == ManifestError::VersionOutOfRange);
+  }
+  Bytes bytes = golden_bytes(false);
+  bytes[10] = 0x00;  // version.major, u16 little-endian at offset 10: 256
+  bytes[11] = 0x01;
+  const ManifestParse p = parse_manifest(bytes);
+  CHECK(p.error == ManifestError::VersionOutOfRange);
+  CHECK(p.field == "version.major");
+  CHECK(p.value == 256);
 }

@@ -545,6 +545,13 @@ TEST_CASE("otasign refuses bad input with a message naming it, and writes nothin
       {{"sign", "--key", rel.key, "--version", "1.0", "--security-counter", "1", "--hardware-id", "7",
                "--out", out, "--image", rel.image},
        "--version '1.0'"},
+      // The agent's one version range (the boot record packs 8.8.16 bits), as the scenario loader says it.
+      {{"sign", "--key", rel.key, "--version", "256.0.0", "--security-counter", "1", "--hardware-id", "7",
+               "--out", out, "--image", rel.image},
+       "--version '256.0.0': expected MAJOR.MINOR.PATCH like 2.5.0, MAJOR and MINOR in 0..255, PATCH in 0..65535"},
+      {{"sign", "--key", rel.key, "--version", "1.02.3", "--security-counter", "1", "--hardware-id", "7",
+               "--out", out, "--image", rel.image},
+       "no leading zeros"},
       {{"sign", "--key", rel.key, "--version", "1.0.0", "--security-counter", "-1", "--hardware-id", "7",
                "--out", out, "--image", rel.image},
        "--security-counter"},
@@ -632,4 +639,40 @@ TEST_CASE("otasign signs and verifies a delta release", "[otasign]") {
   CHECK(bad_dict.exit_code == 2);
   CHECK(contains(bad_dict.output, "--dict-log2 '20'"));
   CHECK(dir.listing() == before);
+}
+
+TEST_CASE("otasign sign: a private key open to others is refused, and --out is not replaced without --force",
+          "[otasign]") {
+  TempDir dir;
+  const SignedRelease rel = make_release(dir);
+  const Bytes manifest = read_file(rel.manifest);
+  const std::vector<std::string> sign = {"sign",          "--image",      rel.image,   "--key",
+                                         rel.key,         "--security-counter", "4", "--hardware-id",
+                                         "0xC3A001",      "--build-time", "1700000000"};
+  // As ssh does with an unprotected key: group- or world-readable (or
+  // writable) is refused, naming the file and the mode, unless allowed.
+  for (const ::mode_t mode : {0644, 0640, 0604, 0620, 0666}) {
+    REQUIRE(::chmod(rel.key.c_str(), mode) == 0);
+    const RunResult r = otasign(dir, concat(sign, {"--version", "3.1.4", "--out", dir / "new.sman"}));
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "private key '" + rel.key + "' is open to group or others"));
+    CHECK(contains(r.output, "--allow-open-key"));
+    CHECK_FALSE(fs::exists(dir / "new.sman"));
+  }
+  const RunResult allowed =
+      otasign(dir, concat(sign, {"--version", "3.1.4", "--out", dir / "new.sman", "--allow-open-key"}));
+  CHECK(allowed.exit_code == 0);
+  CHECK(fs::exists(dir / "new.sman"));
+  REQUIRE(::chmod(rel.key.c_str(), 0400) == 0);  // owner-only read is fine
+  // An existing manifest stays unless --force; no temporary file is left.
+  const auto before = dir.listing();
+  const RunResult again = otasign(dir, concat(sign, {"--version", "3.1.5", "--out", rel.manifest}));
+  CHECK(again.exit_code == 2);
+  CHECK(contains(again.output, "'" + rel.manifest + "' already exists (use --force to replace it)"));
+  CHECK(read_file(rel.manifest) == manifest);
+  CHECK(dir.listing() == before);
+  const RunResult forced = otasign(dir, concat(sign, {"--version", "3.1.5", "--out", rel.manifest, "--force"}));
+  CHECK(forced.exit_code == 0);
+  CHECK(read_file(rel.manifest) != manifest);
 }

@@ -16,6 +16,10 @@
 #include "ota/agent/signing.hpp"
 #include "ota/agent/verifier.hpp"
 
+#include <mbedtls/bignum.h>
+#include <mbedtls/ecdsa.h>
+#include <mbedtls/ecp.h>
+
 using namespace ota::agent;
 using ota::agent::test::BytesArea;
 
@@ -126,6 +130,49 @@ TEST_CASE("signatures are deterministic and verify only for their message and ke
   CHECK_FALSE(v.signature_valid(changed, s1.value(), 0));
   CHECK_FALSE(v.signature_valid(msg, std::span(s1.value()).first(63), 0));
   CHECK_FALSE(v.signature_valid(msg, s1.value(), 2));  // no such key
+}
+
+// ECDSA signatures are malleable: (r, s) and (r, n - s) both verify. Signing
+// writes the low-S one (s <= n/2) and the verifier refuses the other, so a
+// signature has one accepted encoding.
+TEST_CASE("signatures are low-S; the high-S twin is mathematically valid but refused", "[verifier][signing]") {
+  mbedtls_ecp_group group;
+  mbedtls_ecp_group_init(&group);
+  REQUIRE(mbedtls_ecp_group_load(&group, MBEDTLS_ECP_DP_SECP256R1) == 0);
+  mbedtls_mpi half, r, s, twin;
+  for (mbedtls_mpi* m : {&half, &r, &s, &twin}) mbedtls_mpi_init(m);
+  REQUIRE(mbedtls_mpi_copy(&half, &group.N) == 0);
+  REQUIRE(mbedtls_mpi_shift_r(&half, 1) == 0);
+  int twins_checked = 0;
+  for (std::uint64_t seed = 1; seed <= 24; ++seed) {
+    const SigningKey k = key_from_seed(seed);
+    Verifier v(store_with({&k}));
+    const Bytes msg = make_image(64 + seed, static_cast<std::uint8_t>(seed));
+    auto sig = k.sign(msg);
+    REQUIRE(sig.ok());
+    const Signature low = sig.value();
+    REQUIRE(mbedtls_mpi_read_binary(&r, low.data(), 32) == 0);
+    REQUIRE(mbedtls_mpi_read_binary(&s, low.data() + 32, 32) == 0);
+    CHECK(mbedtls_mpi_cmp_mpi(&s, &half) <= 0);  // what signing writes
+    CHECK(v.signature_valid(msg, low, 0));
+    // The twin (r, n - s).
+    REQUIRE(mbedtls_mpi_sub_mpi(&twin, &group.N, &s) == 0);
+    Signature high = low;
+    REQUIRE(mbedtls_mpi_write_binary(&twin, high.data() + 32, 32) == 0);
+    CHECK_FALSE(v.signature_valid(msg, high, 0));
+    // ...although it is a valid ECDSA signature of the message by that key.
+    mbedtls_ecp_point q;
+    mbedtls_ecp_point_init(&q);
+    const PublicKey pub = k.public_key();
+    REQUIRE(mbedtls_ecp_point_read_binary(&group, &q, pub.data(), pub.size()) == 0);
+    const Digest hash = Sha256::of(msg);
+    CHECK(mbedtls_ecdsa_verify(&group, hash.data(), hash.size(), &q, &r, &twin) == 0);
+    mbedtls_ecp_point_free(&q);
+    ++twins_checked;
+  }
+  CHECK(twins_checked == 24);
+  for (mbedtls_mpi* m : {&half, &r, &s, &twin}) mbedtls_mpi_free(m);
+  mbedtls_ecp_group_free(&group);
 }
 
 TEST_CASE("a key from system entropy signs releases the verifier accepts", "[verifier][signing]") {

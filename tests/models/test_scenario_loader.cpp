@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "ota/models/fleet/artifacts.hpp"
 #include "ota/models/fleet/links.hpp"
 #include "ota/models/scenario/scenario_loader.hpp"
 
@@ -406,6 +407,14 @@ TEST_CASE("release images: real files, resolved against the scenario's directory
     CHECK(r.errors[0].path == "/release/images/old");
     CHECK_THAT(r.errors[0].message, Catch::Contains("missing required field"));
   }
+  SECTION("a full release needs only the new image, and the run uses it") {
+    doc["release"]["payload"] = "full";
+    doc["release"]["images"].erase("old");
+    const Scenario s = load_ok(doc.dump(), dir.path.string());
+    CHECK_FALSE(s.release.old_image_file.has_value());
+    const ReleaseArtifacts a = prepare_artifacts(s);  // was: "/release/full_kb: ... must be positive"
+    CHECK(a.image_bytes == 72000);
+  }
 }
 
 namespace {
@@ -525,7 +534,7 @@ TEST_CASE("each bad input gives one error at its path naming the value and the e
     {"bad version", [](Json& d) { d["release"]["to_version"] = "1.1"; },
      "/release/to_version", {"\"1.1\"", "MAJOR.MINOR.PATCH"}},
     {"version out of range", [](Json& d) { d["release"]["to_version"] = "256.0.0"; },
-     "/release/to_version", {"\"256.0.0\"", "0..255"}},
+     "/release/to_version", {"\"256.0.0\"", "MAJOR.MINOR.PATCH like 2.5.0, MAJOR and MINOR in 0..255, PATCH in 0..65535"}},
     {"bad choice", [](Json& d) { d["fleet"]["classes"][1]["partitioning"] = "dual"; },
      "/fleet/classes/1/partitioning", {"\"dual\"", "\"ab\"", "\"single_recovery\"", "\"single\""}},
     {"jitter of 1", [](Json& d) { d["polling"] = {{"jitter", 1}}; },

@@ -122,9 +122,12 @@ ReleaseArtifacts prepare_artifacts(const Scenario& s) {
   ReleaseArtifacts out;
 
   Bytes old_image, new_image, patch;
-  if (rel.old_image_file && rel.new_image_file) {
-    old_image = read_file(*rel.old_image_file);
+  if (rel.new_image_file) {
+    // A full release needs only the new image; the running one (the base of
+    // a delta, required then) is synthetic when not given.
     new_image = read_file(*rel.new_image_file);
+    old_image = rel.old_image_file ? read_file(*rel.old_image_file)
+                                   : synthetic_bytes(s.seed, 0x01d1ea5e, new_image.size());
   } else {
     if (rel.full_bytes == 0) throw ArtifactError("/release/full_kb: the release image size must be positive");
     new_image = synthetic_bytes(s.seed, 0x1e1ea5e, rel.full_bytes);

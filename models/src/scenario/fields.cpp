@@ -5,6 +5,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "ota/agent/manifest.hpp"
+
 namespace ota::models::scenario_detail {
 
 std::optional<double> number(const Fields& f, std::string_view key, const Bounds& b, Need need) {
@@ -128,29 +130,16 @@ const Json* array(const Fields& f, std::string_view key, Need need, const std::s
   return v;
 }
 
-// MAJOR.MINOR.PATCH, decimal without leading zeros; MAJOR and MINOR <= 255.
+// The agent's version rule (agent::parse_firmware_version), the one otasign
+// and the boot record use.
 std::optional<Version> parse_version(const std::string& s) {
-  std::uint32_t parts[3] = {0, 0, 0};
-  std::size_t part = 0, digits = 0;
-  for (std::size_t i = 0; i <= s.size(); ++i) {
-    if (i == s.size() || s[i] == '.') {
-      if (digits == 0 || part >= 3) return std::nullopt;
-      ++part;
-      digits = 0;
-      continue;
-    }
-    if (s[i] < '0' || s[i] > '9' || part >= 3) return std::nullopt;
-    if (digits == 1 && parts[part] == 0) return std::nullopt;  // leading zero
-    if (++digits > 5) return std::nullopt;
-    parts[part] = parts[part] * 10 + static_cast<std::uint32_t>(s[i] - '0');
-  }
-  if (part != 3 || parts[0] > 255 || parts[1] > 255 || parts[2] > 65535) return std::nullopt;
-  return Version{static_cast<std::uint16_t>(parts[0]), static_cast<std::uint16_t>(parts[1]),
-                 static_cast<std::uint16_t>(parts[2])};
+  const auto v = agent::parse_firmware_version(s);
+  if (!v) return std::nullopt;
+  return Version{v->major, v->minor, v->patch};
 }
 
 std::optional<Version> version(const Fields& f, std::string_view key) {
-  const std::string expected = "a version \"MAJOR.MINOR.PATCH\" like \"2.5.0\", MAJOR and MINOR in 0..255, PATCH in 0..65535";
+  const std::string expected = "a version " + std::string(agent::kFirmwareVersionForm);
   const auto s = text(f, key, Need::Required, expected);
   if (!s) return std::nullopt;
   auto v = parse_version(*s);

@@ -124,7 +124,7 @@ constexpr bool runs_firmware_slot(const BootAction& a) {
 using PackedVersion = std::uint32_t;
 
 constexpr std::optional<PackedVersion> pack_version(const FirmwareVersion& v) {
-  if (v.major > 0xFFu || v.minor > 0xFFu) return std::nullopt;
+  if (!version_in_range(v)) return std::nullopt;
   return static_cast<PackedVersion>((static_cast<std::uint32_t>(v.major) << 24) |
                                     (static_cast<std::uint32_t>(v.minor) << 16) | v.patch);
 }

@@ -77,6 +77,9 @@
 // The security counter is separate from the version on purpose: the version
 // is for people, the counter only rises when an old image must never run
 // again (ESP-IDF's secure_version). Versions are not compared by the agent.
+// The version's fields are u16 on the wire but MAJOR and MINOR must be at most
+// 255 (the boot record packs a version into 8.8.16 bits): one range for the
+// agent, otasign and the scenario loader (parse_firmware_version).
 #pragma once
 
 #include <array>
@@ -113,6 +116,39 @@ struct FirmwareVersion {
   std::uint16_t patch = 0;
   friend constexpr auto operator<=>(const FirmwareVersion&, const FirmwareVersion&) = default;
 };
+
+// The largest version in every field: what the boot record can hold.
+inline constexpr FirmwareVersion kMaxFirmwareVersion{255, 255, 65535};
+constexpr bool version_in_range(const FirmwareVersion& v) {
+  return v.major <= kMaxFirmwareVersion.major && v.minor <= kMaxFirmwareVersion.minor;
+}
+// What a version looks like, for messages.
+inline constexpr std::string_view kFirmwareVersionForm =
+    "MAJOR.MINOR.PATCH like 2.5.0, MAJOR and MINOR in 0..255, PATCH in 0..65535, no leading zeros";
+
+// "MAJOR.MINOR.PATCH": decimal, no sign, no leading zeros, within
+// kMaxFirmwareVersion; nullopt otherwise.
+constexpr std::optional<FirmwareVersion> parse_firmware_version(std::string_view s) {
+  std::uint32_t parts[3] = {0, 0, 0};
+  std::size_t part = 0, digits = 0;
+  for (std::size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || s[i] == '.') {
+      if (digits == 0 || part >= 3) return std::nullopt;
+      ++part;
+      digits = 0;
+      continue;
+    }
+    if (s[i] < '0' || s[i] > '9' || part >= 3) return std::nullopt;
+    if (digits == 1 && parts[part] == 0) return std::nullopt;  // leading zero
+    if (++digits > 5) return std::nullopt;
+    parts[part] = parts[part] * 10 + static_cast<std::uint32_t>(s[i] - '0');
+  }
+  if (part != 3 || parts[0] > kMaxFirmwareVersion.major || parts[1] > kMaxFirmwareVersion.minor ||
+      parts[2] > kMaxFirmwareVersion.patch)
+    return std::nullopt;
+  return FirmwareVersion{static_cast<std::uint16_t>(parts[0]), static_cast<std::uint16_t>(parts[1]),
+                         static_cast<std::uint16_t>(parts[2])};
+}
 
 // The patch that turns the device's running image (`base_sha256`) into the new
 // image described by the enclosing manifest.
@@ -163,6 +199,7 @@ enum class ManifestError : std::uint8_t {
   SizeMismatch,          // manifest_size differs from what n and the flags imply
   ZeroImageSize,         // image_size is 0
   ZeroPatchSize,         // delta section with patch_size 0
+  VersionOutOfRange,     // version.major or version.minor above 255
 };
 
 constexpr std::string_view to_string(ManifestError e) {
@@ -179,6 +216,7 @@ constexpr std::string_view to_string(ManifestError e) {
     case ManifestError::SizeMismatch: return "manifest_size does not match the fields";
     case ManifestError::ZeroImageSize: return "image_size is zero";
     case ManifestError::ZeroPatchSize: return "delta patch_size is zero";
+    case ManifestError::VersionOutOfRange: return "version out of range (MAJOR and MINOR at most 255)";
   }
   return "unknown manifest error";
 }

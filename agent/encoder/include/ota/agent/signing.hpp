@@ -13,6 +13,8 @@
 //
 // Signatures are deterministic (RFC 6979): the same key and manifest always
 // give the same envelope bytes, so a seeded simulation reproduces exactly.
+// They are in canonical low-S form (s <= n/2; RFC 6979's s is replaced by
+// n - s when larger), the only form the agent's verifier accepts.
 //
 // No function throws; failures come back as a SigningResult whose `error`
 // says what failed.
