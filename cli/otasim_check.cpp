@@ -35,7 +35,9 @@
 #include "ota/models/report/report.hpp"
 #include "ota/models/scenario/scenario_loader.hpp"
 #include "batch_command.hpp"
+#include "output_file.hpp"
 #include "progress_bar.hpp"
+#include "run_guard.hpp"
 
 namespace po = boost::program_options;
 using namespace ota::models;
@@ -62,8 +64,7 @@ void print_metrics() {
 std::optional<CheckInput> load_check(const std::string& path) {
   LoadResult loaded = load_scenario_file(path);
   if (!loaded.scenario) {
-    for (const ScenarioError& e : loaded.errors)
-      std::cerr << "otasim check: " << path << ": " << (e.path.empty() ? "" : e.path + ": ") << e.message << "\n";
+    std::cerr << format_errors(loaded.errors, "otasim check", path);
     return std::nullopt;
   }
   bool ok = true;
@@ -106,7 +107,8 @@ int otasim_check(int argc, char** argv) {
       "replications", po::value(&replications), "replications per file (default: each file's check.replications)")(
       "threads", po::value(&threads), "worker threads (default: the machine's cores)")(
       "seed", po::value(&seed), "base seed (default: each scenario's seed)")(
-      "junit", po::value(&junit_path), "write JUnit XML here, whether the checks pass or fail");
+      "junit", po::value(&junit_path), "write JUnit XML here, whether the checks pass or fail")(
+      "force", "run even when the up-front estimate says it will not fit in memory or will take hours");
   std::string progress;
   ota::cli::add_progress_option(opts, progress);
   po::options_description hidden;
@@ -147,14 +149,11 @@ int otasim_check(int argc, char** argv) {
     std::cerr << "otasim check: --threads must be between 1 and 1024, not " << threads << "\n";
     return 2;
   }
-  if (vm.count("junit")) {
-    const std::filesystem::path parent = std::filesystem::path(junit_path).parent_path();
-    std::error_code ec;
-    if (junit_path.empty() || (!parent.empty() && !std::filesystem::is_directory(parent, ec))) {
-      std::cerr << "otasim check: --junit '" << junit_path << "': the directory does not exist\n";
+  if (vm.count("junit"))
+    if (const std::string why = ota::cli::output_file_problem("--junit", junit_path); !why.empty()) {
+      std::cerr << "otasim check: " << why << "\n";
       return 2;
     }
-  }
 
   // Every file is loaded and validated before anything runs.
   std::vector<CheckInput> inputs;
@@ -177,6 +176,10 @@ int otasim_check(int argc, char** argv) {
   for (const CheckInput& in : inputs)
     for (std::size_t r = 0; r < in.replications; ++r)
       jobs.push_back(BatchJob{&in.scenario, &in.artifacts, replication_seed(in.base_seed, r)});
+  if (auto status = ota::cli::guard_jobs("otasim check", jobs,
+                                         batch_threads(static_cast<std::size_t>(threads), jobs.size()),
+                                         vm.count("force") > 0))
+    return *status;
   auto ran = ota::cli::run_jobs("otasim check", jobs, static_cast<std::size_t>(threads));
   if (!ran) return 1;
   const std::vector<RunReport> reports = std::move(*ran);

@@ -1,6 +1,6 @@
 // otasim run SCENARIO.json [--seed S] [--devices N] [--out DIR] [--json]
 //                          [--format md|csv|json [--updates-per-year N --delta-dev-cost USD]]
-//                          [--replications R [--threads T]]
+//                          [--replications R [--threads T]] [--force]
 //
 // Runs one replication of a scenario headless. Prints a summary (or, with
 // --json, the report) on stdout, writes DIR/report.json and DIR/series.csv.
@@ -12,8 +12,11 @@
 // DIR/summary.json and DIR/replications.csv besides replication 0's report and
 // series, and prints each key metric's mean and 95% CI (--json: the summary).
 // The same seed gives byte-identical summary.json and replications.csv for any T.
-// Exit status: 0 done; 2 bad input (scenario, flags, image files) — nothing is
-// written; 1 the run could not write its report.
+// Before simulating, the run is estimated (run_guard.hpp): one that would not
+// fit in memory or would take more than 10^9 events is refused unless --force.
+// Exit status: 0 done; 2 bad input (scenario, flags, image files, an output
+// directory that cannot be used, a refused estimate) — nothing is written; 1
+// the run could not write its report.
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -35,6 +38,7 @@
 #include "batch_command.hpp"
 #include "interrupt.hpp"
 #include "progress_bar.hpp"
+#include "run_guard.hpp"
 #include "scenario_command.hpp"
 
 namespace po = boost::program_options;
@@ -109,7 +113,7 @@ int otasim_run(int argc, char** argv) {
   std::string out_dir = "out";
   ota::cli::StrictU64 seed;
   std::string format;
-  double updates_per_year = 0, delta_dev_cost = 0;
+  ota::cli::StrictFinite updates_per_year, delta_dev_cost;
   long long replications = 1, threads = 0;
   opts.add_options()("seed", po::value(&seed), "random seed (default: the scenario's)")(
       "out", po::value(&out_dir)->default_value("out"), "directory for report.json and series.csv")(
@@ -120,7 +124,8 @@ int otasim_run(int argc, char** argv) {
       "replications", po::value(&replications)->default_value(1),
       "run R replications (seeds derived from --seed); R > 1 also writes DIR/summary.json and "
       "DIR/replications.csv and prints mean and 95% CI")(
-      "threads", po::value(&threads), "worker threads for replications (default: the machine's cores, at most R)");
+      "threads", po::value(&threads), "worker threads for replications (default: the machine's cores, at most R)")(
+      "force", "run even when the up-front estimate says it will not fit in memory or will take hours");
   std::string progress;
   ota::cli::add_progress_option(opts, progress);
   ota::cli::ScenarioCommand cmd;
@@ -156,6 +161,12 @@ int otasim_run(int argc, char** argv) {
     std::cerr << "otasim run: --format reports one run; drop it or --replications\n";
     return 2;
   }
+  // Will it fit, will it end: before the output directory is touched.
+  {
+    std::vector<BatchJob> planned(static_cast<std::size_t>(replications), BatchJob{&scenario, &artifacts, 0});
+    const std::size_t at_once = replications > 1 ? batch_threads(static_cast<std::size_t>(threads), planned.size()) : 1;
+    if (auto status = ota::cli::guard_jobs("otasim run", planned, at_once, vm.count("force") > 0)) return *status;
+  }
   // The output directory before any simulation: a run that cannot write its
   // results finds out now, and no other run writes there meanwhile.
   OutputDirLock out_lock;
@@ -172,7 +183,7 @@ int otasim_run(int argc, char** argv) {
   }
   std::optional<BreakEvenOptions> break_even;
   if (vm.count("updates-per-year") && vm.count("delta-dev-cost"))
-    break_even = BreakEvenOptions{updates_per_year, delta_dev_cost};
+    break_even = BreakEvenOptions{updates_per_year.value, delta_dev_cost.value};
   RunOptions options;
   if (vm.count("seed")) options.seed = seed;
   ota::cli::ProgressBar bar("otasim run");

@@ -1,5 +1,6 @@
 #include "strict_number.hpp"
 #include "scenario_command.hpp"
+#include "run_guard.hpp"
 
 #include <cstdint>
 #include <iostream>
@@ -49,7 +50,14 @@ std::optional<int> parse_scenario_command(int argc, char** argv, po::options_des
   }
   models::LoadResult loaded = models::load_scenario_file(out.path, overrides);
   if (!loaded.scenario) {
-    std::cerr << models::format_errors(loaded.errors);
+    std::cerr << models::format_errors(loaded.errors, name, out.path);
+    // A fleet beyond the loader's range: say also what it would take.
+    if (out.options.count("devices") && devices > models::kMaxFleetDevices)
+      if (const models::LoadResult own = models::load_scenario_file(out.path); own.scenario) {
+        const models::RunEstimate e = models::estimate_run(*own.scenario, devices);
+        GuardInput in{e.events, e.memory_bytes, e.memory_per_device, e.memory_fixed, 1, devices, e.driver};
+        std::cerr << name << ": " << judge_run(in, available_memory_bytes(), false).message << "\n";
+      }
     return 2;
   }
   out.scenario = std::move(*loaded.scenario);

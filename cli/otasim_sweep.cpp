@@ -34,7 +34,9 @@
 #include "ota/models/report/report.hpp"
 #include "ota/models/scenario/scenario_loader.hpp"
 #include "batch_command.hpp"
+#include "output_file.hpp"
 #include "progress_bar.hpp"
+#include "run_guard.hpp"
 #include "scenario_command.hpp"
 
 namespace po = boost::program_options;
@@ -75,7 +77,8 @@ int otasim_sweep(int argc, char** argv) {
       "seed", po::value(&seed), "base seed (default: each point's scenario seed)")(
       "metrics", po::value(&metrics_text)->default_value(kDefaultMetrics),
       "comma-separated metrics for the CSV (otasim check --list-metrics lists them)")(
-      "out", po::value(&out_path), "write the CSV to this file (default: stdout)");
+      "out", po::value(&out_path), "write the CSV to this file (default: stdout)")(
+      "force", "run even when the up-front estimate says it will not fit in memory or will take hours");
   std::string progress;
   ota::cli::add_progress_option(opts, progress);
   ota::cli::ScenarioCommand cmd;
@@ -86,6 +89,11 @@ int otasim_sweep(int argc, char** argv) {
   }
   const po::variables_map& vm = cmd.options;
 
+  if (vm.count("out"))
+    if (const std::string why = ota::cli::output_file_problem("--out", out_path); !why.empty()) {
+      std::cerr << "otasim sweep: " << why << "\n";
+      return 2;
+    }
   if (param_texts.empty()) {
     std::cerr << "otasim sweep: no --param given (expected at least one --param /json/pointer=v1,v2,...)\n";
     return 2;
@@ -140,7 +148,7 @@ int otasim_sweep(int argc, char** argv) {
     LoadResult loaded = load_scenario_file(cmd.path, overrides);
     if (!loaded.scenario) {
       std::cerr << "otasim sweep: " << cmd.path << ": " << describe_point(i, points[i]) << ":\n"
-                << format_errors(loaded.errors);
+                << format_errors(loaded.errors, "otasim sweep", cmd.path);
       bad = true;
       continue;
     }
@@ -162,6 +170,10 @@ int otasim_sweep(int argc, char** argv) {
     const std::uint64_t base = vm.count("seed") ? seed : scenarios[i].seed;
     for (std::size_t r = 0; r < reps; ++r) jobs.push_back(BatchJob{&scenarios[i], &artifacts[i], replication_seed(base, r)});
   }
+  if (auto status = ota::cli::guard_jobs("otasim sweep", jobs,
+                                         batch_threads(static_cast<std::size_t>(threads), jobs.size()),
+                                         vm.count("force") > 0))
+    return *status;
   auto ran = ota::cli::run_jobs("otasim sweep", jobs, static_cast<std::size_t>(threads));
   if (!ran) return 1;
   const std::vector<RunReport> reports = std::move(*ran);

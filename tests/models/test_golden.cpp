@@ -17,6 +17,7 @@
 // and the commit says why the figures moved.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "models/fleet_fixture.hpp"
+#include "ota/models/fleet/run_estimate.hpp"
 #include "ota/models/report/report.hpp"
 
 using namespace ota::models;
@@ -214,4 +216,51 @@ TEST_CASE("golden reports: the comparison sees a one-figure change", "[models][g
   list_moves(nlohmann::json::parse(want), nlohmann::json::parse(j.dump()), "", moves);
   REQUIRE(moves.size() == 1);
   CHECK(moves[0].rfind("/totals/updated: ", 0) == 0);
+}
+
+TEST_CASE("run estimate: never below the pinned reports' events, within 3x of every rollout that runs to the end",
+          "[models][golden][estimate]") {
+  // The CLI refuses or warns on this estimate before simulating
+  // (cli/run_guard.hpp), so it must not undercount; a rollout a gate stops
+  // early takes far fewer events than the estimate of the whole rollout.
+  for (const GoldenCase& c : cases()) {
+    const nlohmann::json pinned = nlohmann::json::parse(read_text(golden_path(c.name)));
+    const Scenario s = load(c.scenario, c.overrides);
+    const double events = pinned["run"]["events"].get<double>();
+    const double updated = pinned["totals"]["updated"].get<double>() / static_cast<double>(s.devices);
+    const RunEstimate e = estimate_run(s);
+    INFO("golden case " << c.name << ": estimate " << e.events << " events, the run took " << events
+                        << ", updated share " << updated);
+    CHECK(e.events >= events);
+    if (updated > 0.9) CHECK(e.events <= 3 * events);
+  }
+}
+
+TEST_CASE("run estimate: scales with the fleet and names what drives it", "[models][estimate]") {
+  const Scenario s = load("default.json", {{"/fleet/devices", "1000"}});
+  const RunEstimate small = estimate_run(s);
+  const RunEstimate big = estimate_run(s, 1'000'000);
+  CHECK(estimate_run(s, 2'000'000).events - big.events == Approx(big.events - estimate_run(s, 0).events));
+  CHECK(big.events > 1000 * small.events / 2);
+  CHECK(big.memory_bytes - big.memory_fixed == Approx(1000 * (small.memory_bytes - small.memory_fixed)));
+  CHECK(big.memory_per_device >= static_cast<double>(bytes_per_device()));
+  CHECK(small.driver.empty());
+
+  // The issue's case: 60 ms polls as events for ten years.
+  const Scenario polls = load("default.json", {{"/fleet/devices", "1000"},
+                                               {"/polling/interval_min", "0.001"},
+                                               {"/polling/idle_polls", "\"events\""},
+                                               {"/horizon_h", "87600"}});
+  const RunEstimate p = estimate_run(polls);
+  CHECK(p.events > 1000.0 * 87600 * 3600 / 0.06 * 0.99);
+  CHECK(p.driver.find("idle polls") != std::string::npos);
+
+  // Every transfer corrupted, no attempt limit, 1 ms backoff: bounded by the horizon.
+  const Scenario retries = load("default.json", {{"/fleet/devices", "1000"},
+                                                 {"/release/corruption_per_transfer", "1"},
+                                                 {"/polling/backoff", R"({"initial_s": 0.001, "max_s": 0.001})"}});
+  const RunEstimate r = estimate_run(retries);
+  CHECK(std::isfinite(r.events));
+  CHECK(r.events > 1e6);
+  CHECK(r.driver.find("retried transfers") != std::string::npos);
 }

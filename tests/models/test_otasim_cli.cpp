@@ -3,6 +3,9 @@
 
 #include "ota/models/report/report.hpp"
 #include "shell.hpp"
+#include "../../cli/run_guard.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <fcntl.h>
 #include <signal.h>
@@ -302,4 +305,75 @@ TEST_CASE("otasim run: SIGINT or SIGTERM stops with a message, the previous resu
     CHECK_FALSE(fs::exists(out / ".otasim.lock"));
   }
   fs::remove_all(out);
+}
+
+TEST_CASE("otasim run: a fleet beyond any machine is refused at once, with the estimate", "[cli][estimate]") {
+  const fs::path out = fresh_dir("estimate-huge");
+  const Outcome o = sh(otasim() + " run " + scenario("default.json") + " --devices 2000000000 --out " + out.string());
+  INFO(o.out);
+  CHECK(o.status == 2);
+  CHECK(o.out.find("/fleet/devices: 2000000000 is out of range") != std::string::npos);
+  CHECK(o.out.find("estimate: this run needs about 240.0 GB of memory (2,000,000,000 devices x ") !=
+        std::string::npos);
+  CHECK(o.out.find("the largest fleet that fits is about ") != std::string::npos);
+  CHECK_FALSE(fs::exists(out));
+}
+
+TEST_CASE("otasim run: a run of 10^12 events is refused before it starts, --force named", "[cli][estimate]") {
+  // The issue's case: 1,000 devices polling every 60 ms, each poll an event, for ten years.
+  const fs::path dir = fresh_dir("estimate-polls");
+  fs::create_directories(dir);
+  nlohmann::json j = nlohmann::json::parse(read(scenario("default.json")));
+  j["fleet"]["devices"] = 1000;
+  j["horizon_h"] = 87600;
+  j["polling"]["interval_min"] = 0.001;
+  j["polling"]["idle_polls"] = "events";
+  std::ofstream(dir / "polls.json") << j.dump();
+  const fs::path out = dir / "out";
+  const Outcome o = sh(otasim() + " run " + (dir / "polls.json").string() + " --out " + out.string());
+  INFO(o.out);
+  CHECK(o.status == 2);
+  CHECK(o.out.find("otasim run: estimate: about 5,256,") != std::string::npos);
+  CHECK(o.out.find("idle polls as events, one every 0.06 s per device") != std::string::npos);
+  CHECK(o.out.find("--force runs it anyway") != std::string::npos);
+  CHECK_FALSE(fs::exists(out));
+
+  // The same refusal in sweep and check, before any job runs.
+  const Outcome sw = sh(otasim() + " sweep " + (dir / "polls.json").string() + " --param /seed=1,2 --replications 1");
+  CHECK(sw.status == 2);
+  CHECK(sw.out.find("otasim sweep: estimate: about 10,512,") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("run guard: refuses beyond memory with the largest fleet that fits, --force goes on", "[cli][estimate]") {
+  using ota::cli::GuardInput;
+  using ota::cli::judge_run;
+  GuardInput in;
+  in.devices = 100'000'000;
+  in.memory_per_device = 120;
+  in.memory_fixed = 24e6;
+  in.memory_bytes = in.memory_fixed + 120.0 * 100'000'000;
+  in.events = 4e8;
+  const auto refused = judge_run(in, 6e9, false);
+  CHECK(refused.refuse);
+  // (6e9 - 24e6) / 120 = 49,800,000 devices fit.
+  CHECK(refused.message.find("the largest fleet that fits is about 49,800,000 devices") != std::string::npos);
+  const auto forced = judge_run(in, 6e9, true);
+  CHECK_FALSE(forced.refuse);
+  CHECK(forced.message.find("going on (--force)") != std::string::npos);
+  // Enough memory: 4e8 events is only a notice.
+  const auto notice = judge_run(in, 64e9, false);
+  CHECK_FALSE(notice.refuse);
+  CHECK(notice.message.find("about 400,000,000 events") != std::string::npos);
+  // Two runs at once need twice the memory; the fleet that fits is per run.
+  in.at_once = 2;
+  in.memory_bytes *= 2;
+  const auto two = judge_run(in, 6e9, false);
+  CHECK(two.refuse);
+  CHECK(two.message.find("about 24,800,000 devices per run (or use fewer --threads)") != std::string::npos);
+  // Unknown memory (0): only events decide.
+  in.events = 2e9;
+  CHECK(judge_run(in, 0, false).refuse);
+  in.events = 1e7;
+  CHECK(judge_run(in, 0, false).message.empty());
 }

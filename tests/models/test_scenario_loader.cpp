@@ -675,6 +675,9 @@ TEST_CASE("all errors are collected, not only the first", "[scenario]") {
 TEST_CASE("format_errors writes one line per error", "[scenario]") {
   CHECK(format_errors({}) == "");
   CHECK(format_errors({{"/a/0", "bad"}, {"", "file gone"}}) == "scenario: /a/0: bad\nscenario: file gone\n");
+  CHECK(format_errors({{"/a/0", "bad"}}, "otasim run", "s.json") == "otasim run: s.json: /a/0: bad\n");
+  CHECK(format_errors({{"", "cannot read scenario file \"s.json\": gone"}}, "otasim run", "s.json") ==
+        "otasim run: cannot read scenario file \"s.json\": gone\n");
 }
 
 TEST_CASE("overrides apply before validation", "[scenario]") {

@@ -104,10 +104,12 @@ LoadResult load_scenario_file(const std::string& path,
   return out;
 }
 
-std::string format_errors(const std::vector<ScenarioError>& errors) {
+std::string format_errors(const std::vector<ScenarioError>& errors, const std::string& source,
+                          const std::string& file) {
   std::string out;
   for (const auto& e : errors) {
-    out += "scenario: ";
+    out += source + ": ";
+    if (!file.empty() && e.message.find(file) == std::string::npos) out += file + ": ";
     if (!e.path.empty()) out += e.path + ": ";
     out += e.message;
     out += '\n';

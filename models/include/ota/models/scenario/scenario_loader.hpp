@@ -83,8 +83,11 @@ LoadResult parse_scenario_with_overrides(
     const std::vector<std::pair<std::string, std::string>>& pointer_value_pairs,
     const std::string& base_dir = ".");
 
-// One line per error, each "scenario: /path: message" ("scenario: message" when
-// the path is empty), joined with '\n' and ending with one.
-std::string format_errors(const std::vector<ScenarioError>& errors);
+// One line per error, each "SOURCE: /path: message" ("SOURCE: message" when
+// the path is empty), joined with '\n' and ending with one. With `file`,
+// "SOURCE: FILE: /path: message" (FILE left out where the message names it):
+// the CLI passes its command and the scenario file, so every line names both.
+std::string format_errors(const std::vector<ScenarioError>& errors, const std::string& source = "scenario",
+                          const std::string& file = {});
 
 }  // namespace ota::models
