@@ -1,6 +1,6 @@
 // otasim run SCENARIO.json [--seed S] [--devices N] [--out DIR] [--json]
 //                          [--format md|csv|json [--updates-per-year N --delta-dev-cost USD]]
-//                          [--replications R [--threads T]] [--force]
+//                          [--replications R [--threads T]] [--force] [--estimate]
 //
 // Runs one replication of a scenario headless. Prints a summary (or, with
 // --json, the report) on stdout, writes DIR/report.json and DIR/series.csv.
@@ -34,6 +34,7 @@
 #include "ota/models/economics/cost_report.hpp"
 #include "ota/models/fleet/artifacts.hpp"
 #include "ota/models/fleet/fleet_model.hpp"
+#include "ota/models/fleet/run_estimate.hpp"
 #include "ota/models/report/report.hpp"
 #include "batch_command.hpp"
 #include "interrupt.hpp"
@@ -125,7 +126,8 @@ int otasim_run(int argc, char** argv) {
       "run R replications (seeds derived from --seed); R > 1 also writes DIR/summary.json and "
       "DIR/replications.csv and prints mean and 95% CI")(
       "threads", po::value(&threads), "worker threads for replications (default: the machine's cores, at most R)")(
-      "force", "run even when the up-front estimate says it will not fit in memory or will take hours");
+      "force", "run even when the up-front estimate says it will not fit in memory or will take hours")(
+      "estimate", "print the up-front estimate (memory, events) and exit without simulating");
   std::string progress;
   ota::cli::add_progress_option(opts, progress);
   ota::cli::ScenarioCommand cmd;
@@ -160,6 +162,14 @@ int otasim_run(int argc, char** argv) {
   if (replications > 1 && cost_format) {
     std::cerr << "otasim run: --format reports one run; drop it or --replications\n";
     return 2;
+  }
+  if (vm.count("estimate")) {
+    const RunEstimate e = estimate_run(scenario);
+    std::printf("otasim run: estimate for %s: %.0f events (%.1f per device at most), peak memory %.0f bytes "
+                "(%.0f per device + %.0f)%s%s\n",
+                scenario.name.c_str(), e.events, e.events_per_device, e.memory_bytes, e.memory_per_device,
+                e.memory_fixed, e.driver.empty() ? "" : "; driven by ", e.driver.c_str());
+    return 0;
   }
   // Will it fit, will it end: before the output directory is touched.
   {

@@ -300,6 +300,7 @@ class Radix256EventQueue {
       // Every event here has the same time: they become the current FIFO as is.
       last_ = static_cast<std::uint64_t>(from.front().time_us);
       current_.swap(from);
+      release_if_large(from);
       return;
     }
     std::int64_t min_time = from.front().time_us;
@@ -317,6 +318,18 @@ class Radix256EventQueue {
       }
     }
     from.clear();
+    release_if_large(from);
+  }
+
+  // An emptied bucket gives back a large buffer. Without this every bucket
+  // keeps the largest capacity it ever had: a synchronized herd (a million
+  // devices polling at the same instant, moved through several levels) left
+  // about 1.4 KB per device in empty buckets (herd-synchronized at 10^6
+  // devices: 1.07 GB peak RSS). Buckets that fill to this size again pay one
+  // reallocation per doubling, as they did the first time.
+  static void release_if_large(std::vector<Event>& v) {
+    constexpr std::size_t kKeepEvents = 4096;  // 64 KiB
+    if (v.capacity() > kKeepEvents) std::vector<Event>().swap(v);
   }
 
   std::vector<Event> current_;  // events at exactly last_, drained from head_
