@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "ota/version.hpp"
 #include "bench_registry.hpp"
 
 namespace ota::bench {
@@ -22,6 +23,10 @@ int main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
+  }
+  if (std::strcmp(argv[1], "--version") == 0) {
+    std::printf("otasim-bench %s\n", ota::build_version());
+    return 0;
   }
   auto& reg = ota::bench::registry();
   auto it = reg.find(argv[1]);

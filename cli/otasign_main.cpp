@@ -61,6 +61,7 @@
 #include "ota/agent/sha256.hpp"
 #include "ota/agent/signing.hpp"
 #include "ota/agent/verdict.hpp"
+#include "ota/version.hpp"
 #include "ota/agent/verifier.hpp"
 
 namespace po = boost::program_options;
@@ -862,6 +863,10 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   if (command == "--help" || command == "-h" || command == "help") {
     usage(std::cout);
+    return kExitOk;
+  }
+  if (command == "--version") {
+    std::cout << "otasign " << ota::build_version() << "\n";
     return kExitOk;
   }
   try {

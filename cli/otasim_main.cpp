@@ -4,6 +4,7 @@
 #include <string>
 
 #include "interrupt.hpp"
+#include "ota/version.hpp"
 
 int otasim_run(int argc, char** argv);
 int otasim_analyze(int argc, char** argv);
@@ -21,7 +22,7 @@ void usage(std::FILE* out) {
                "  check   regression tests of rollout policies: a scenario's expectations over R runs\n"
                "  analyze the analytic model: expected updated / rolled back / bricked devices, bytes, cost\n"
                "\n"
-               "'otasim COMMAND --help' lists a command's options.\n");
+               "'otasim COMMAND --help' lists a command's options; 'otasim --version' the build.\n");
 }
 }  // namespace
 
@@ -33,6 +34,10 @@ int main(int argc, char** argv) {
   const std::string cmd = argv[1];
   if (cmd == "--help" || cmd == "-h") {
     usage(stdout);
+    return 0;
+  }
+  if (cmd == "--version") {
+    std::printf("otasim %s\n", ota::build_version());
     return 0;
   }
   ota::cli::install_interrupt_handlers("otasim " + cmd);

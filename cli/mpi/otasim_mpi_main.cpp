@@ -31,6 +31,7 @@
 
 #include "../strict_number.hpp"
 #include "../scenario_command.hpp"
+#include "ota/version.hpp"
 #include "ota/models/batch/batch.hpp"
 #include "ota/models/fleet/fleet_model.hpp"
 #include "report_serialization.hpp"
@@ -181,6 +182,10 @@ int main(int argc, char** argv) {
   const std::string cmd = argv[1];
   if (cmd == "--help" || cmd == "-h") {
     if (world.rank() == 0) usage(stdout);
+    return 0;
+  }
+  if (cmd == "--version") {
+    if (world.rank() == 0) std::printf("otasim-mpi %s\n", ota::build_version());
     return 0;
   }
   if (world.rank() != 0) {

@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <string>
 
+#include "ota/version.hpp"
 #include "ota/gui/main_window.hpp"
 #include "ota/models/fleet/artifacts.hpp"
 #include "ota/models/scenario/scenario_loader.hpp"
@@ -105,10 +106,12 @@ int main(int argc, char** argv) {
   std::setlocale(LC_NUMERIC, "C");
   QApplication::setApplicationName(QStringLiteral("otasim-gui"));
   QApplication::setApplicationDisplayName(QStringLiteral("otasim planner"));
+  QApplication::setApplicationVersion(QString::fromUtf8(ota::build_version()));
 
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral("otasim desktop what-if planner"));
   parser.addHelpOption();
+  parser.addVersionOption();
   const QCommandLineOption shot_option(QStringLiteral("screenshot"),
                                        QStringLiteral("Run headless, save the window to <png> and exit."),
                                        QStringLiteral("png"));

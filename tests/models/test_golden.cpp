@@ -113,11 +113,12 @@ const std::vector<GoldenCase>& cases() {
   return all;
 }
 
-// The report as pinned: every model figure, nothing that measures the machine
-// or the memory layout.
+// The report as pinned: every model figure, nothing that measures the machine,
+// the memory layout or the build.
 std::string pinned_report(const RunReport& r) {
   nlohmann::ordered_json j = nlohmann::ordered_json::parse(report_json(r, false));
   j["run"].erase("bytes_per_device");
+  j["run"].erase("version");
   return j.dump(2) + "\n";
 }
 

@@ -377,3 +377,19 @@ TEST_CASE("run guard: refuses beyond memory with the largest fleet that fits, --
   in.events = 1e7;
   CHECK(judge_run(in, 0, false).message.empty());
 }
+
+TEST_CASE("--version names the build, and every report says which build wrote it", "[cli][version]") {
+  const Outcome v = sh(otasim() + " --version");
+  REQUIRE(v.status == 0);
+  REQUIRE(v.out.rfind("otasim 0.", 0) == 0);
+  const std::string version = v.out.substr(7, v.out.find('\n') - 7);
+  const Outcome s = sh(std::string(OTA_BIN_DIR) + "/otasign --version");
+  CHECK(s.status == 0);
+  CHECK(s.out == "otasign " + version + "\n");
+  const fs::path out = fresh_dir("version");
+  REQUIRE(sh(otasim() + " run " + scenario("default.json") + " --devices 100 --progress none --out " + out.string())
+              .status == 0);
+  const nlohmann::json report = nlohmann::json::parse(read(out / "report.json"));
+  CHECK(report["run"]["version"] == version);
+  fs::remove_all(out);
+}

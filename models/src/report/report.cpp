@@ -1,4 +1,5 @@
 #include "ota/models/report/report.hpp"
+#include "ota/version.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -233,6 +234,7 @@ std::string report_json(const RunReport& r, bool with_timing) {
   for (const Column& c : columns(r.series)) series[c.name] = c.all();
   j["series"] = std::move(series);
   Json run;
+  run["version"] = ota::build_version();  // the build that produced the report
   run["seed"] = r.run.seed;
   run["events"] = r.run.events;
   run["status"] = r.run.status;
