@@ -124,6 +124,62 @@ Bytes random_bytes(std::mt19937_64& rng, std::size_t n) {
   return b;
 }
 
+struct LargePair {
+  Bytes old_image, new_image;
+};
+
+// Inserts and deletes 1..8 KiB at `places` places each.
+void insert_and_delete(Bytes& image, int places, std::mt19937_64& rng) {
+  for (int e = 0; e < places; ++e) {
+    const Bytes ins = random_bytes(rng, 1024 + rng() % 7168);
+    image.insert(image.begin() + static_cast<std::ptrdiff_t>(rng() % image.size()), ins.begin(), ins.end());
+    const auto at = image.begin() + static_cast<std::ptrdiff_t>(rng() % (image.size() - 8192));
+    image.erase(at, at + 1024 + static_cast<std::ptrdiff_t>(rng() % 7168));
+  }
+}
+
+// Random old bytes (quick to suffix-sort); the new image changes one byte in
+// about 4 KiB and inserts and deletes at 6 places. Long matches (few index
+// queries) and records of mostly zero differences: a pair whose records span
+// several LZMA2 blocks yet encodes in about a second.
+LargePair few_edits_pair(std::size_t size, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  LargePair p{random_bytes(rng, size), {}};
+  p.new_image = p.old_image;
+  for (std::size_t i = rng() % 4096; i < size; i += 1 + rng() % 8192) p.new_image[i] = static_cast<std::uint8_t>(rng());
+  insert_and_delete(p.new_image, 6, rng);
+  return p;
+}
+
+// Runs of zeros and repeated blocks among random bytes; the new image changes
+// 0.1 % of the bytes and inserts and deletes at 8 places.
+LargePair file_system_like_pair(std::size_t size, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  LargePair p{random_bytes(rng, size), {}};
+  for (std::size_t i = 1; i + 8000 < size; i += 1 + rng() % 60000) {
+    const auto at = p.old_image.begin() + static_cast<std::ptrdiff_t>(i);
+    const auto n = static_cast<std::ptrdiff_t>(1 + rng() % 4000);
+    if (rng() % 2) std::fill_n(at, n, std::uint8_t{0});
+    else std::copy_n(p.old_image.begin() + static_cast<std::ptrdiff_t>(rng() % i), n, at);
+  }
+  p.new_image = p.old_image;
+  for (std::size_t i = 0; i < size; i += 1 + rng() % 2000) p.new_image[i] = static_cast<std::uint8_t>(rng());
+  insert_and_delete(p.new_image, 8, rng);
+  return p;
+}
+
+// The longest prefix of needles[i..] anywhere in `old_image`, by trying every old position.
+std::vector<std::int64_t> brute_force_longest(const Bytes& old_image, const Bytes& needles) {
+  std::vector<std::int64_t> out(needles.size(), 0);
+  for (std::size_t i = 0; i < needles.size(); ++i)
+    for (std::size_t o = 0; o < old_image.size(); ++o) {
+      std::size_t n = 0;
+      while (o + n < old_image.size() && i + n < needles.size() && old_image[o + n] == needles[i + n]) ++n;
+      out[i] = std::max(out[i], static_cast<std::int64_t>(n));
+    }
+  return out;
+}
+
 // A patch with hand-written records, to reach the applier's checks that the
 // encoder never trips. `records` is the decompressed stream (format in delta.hpp).
 Bytes handmade_patch(const Bytes& old_image, const Bytes& new_image, const Bytes& records,
@@ -325,6 +381,106 @@ TEST_CASE("delta: the header carries sizes, digests and the dictionary", "[delta
   CHECK(h.header.old_sha256 == Sha256::of(s.old_image));
   CHECK(h.header.new_sha256 == Sha256::of(s.new_image));
   CHECK(parse_delta_header(std::span(patch).first(kDeltaHeaderBytes - 1)).status == DeltaStatus::BadHeader);
+}
+
+// ---- scale: the suffix index, LZMA2 blocks, threads -----------------------
+
+TEST_CASE("delta: the bucketed suffix search finds what the whole-array search finds", "[delta]") {
+  // Bucket keys of 1..3 bytes and the 64-bit array must give exactly the
+  // matches of the whole-array search (key_bytes 0: the search that made every
+  // patch before buckets), and those must be the longest, by brute force.
+  // Small alphabets with 0x00 and 0xff and old images ending in short
+  // suffixes of those bytes reach the bucket edges: "\x01\x00" (padded key
+  // 01 00 00) sorts at the end of key 00 ff ff's range but outside its bucket,
+  // "\x00\x00" and "\x00" share a padded key. 3-byte keys cost a 64 MiB table
+  // per index, so only the images that end in two such bytes get them.
+  const std::vector<Bytes> endings = {{}, {0x01}, {0x01, 0x00}, {0x00}, {0x00, 0x00}, {0xff}, {0xff, 0xff}};
+  const std::vector<std::uint8_t> small_alphabet = {0x00, 0x01, 0xfe, 0xff};
+  for (std::uint64_t seed = 1; seed <= 21; ++seed) {
+    std::mt19937_64 rng(seed);
+    auto pick = [&](std::size_t lo, std::size_t hi) { return std::uniform_int_distribution<std::size_t>(lo, hi)(rng); };
+    const bool small = seed % 2 == 0;
+    auto byte = [&] { return small ? small_alphabet[rng() % 4] : static_cast<std::uint8_t>(rng()); };
+    Bytes old_image(seed <= 5 ? seed - 1 : pick(8, 1500));
+    for (auto& b : old_image) b = byte();
+    if (seed % 4 == 3)  // repetitive: runs of one byte, as code and tables have
+      for (std::size_t i = 0; i + 40 < old_image.size(); i += pick(20, 200))
+        std::fill_n(old_image.begin() + static_cast<std::ptrdiff_t>(i), pick(1, 40), byte());
+    const Bytes& ending = endings[seed % endings.size()];
+    old_image.insert(old_image.end(), ending.begin(), ending.end());
+    // Needles: fresh bytes, copies of old slices (long matches) and old
+    // tails (matches that end at the old image's last byte).
+    Bytes needles;
+    while (needles.size() < 1200) {
+      if (rng() % 2 == 0 || old_image.empty()) {
+        for (std::size_t n = pick(1, 30); n > 0; --n) needles.push_back(byte());
+      } else {
+        const std::size_t at = pick(0, old_image.size() - 1);
+        const std::size_t n =
+            rng() % 3 == 0 ? old_image.size() - at : pick(1, std::min<std::size_t>(200, old_image.size() - at));
+        needles.insert(needles.end(), old_image.begin() + static_cast<std::ptrdiff_t>(at),
+                       old_image.begin() + static_cast<std::ptrdiff_t>(at + n));
+      }
+    }
+    INFO("seed " << seed << ", old " << old_image.size() << " bytes");
+    const auto reference = detail::index_matches(old_image, needles, 0, false);
+    const auto longest = brute_force_longest(old_image, needles);
+    for (std::size_t i = 0; i < needles.size(); ++i) {
+      INFO("needle at " << i);
+      REQUIRE(reference[i].len == longest[i]);
+      const auto from = needles.begin() + static_cast<std::ptrdiff_t>(i);
+      REQUIRE(std::equal(from, from + reference[i].len, old_image.begin() + reference[i].old_pos));
+    }
+    CHECK(detail::index_matches(old_image, needles, 1, false) == reference);
+    CHECK(detail::index_matches(old_image, needles, 2, false) == reference);
+    CHECK(detail::index_matches(old_image, needles, 2, true) == reference);
+    if (small && ending.size() == 2) CHECK(detail::index_matches(old_image, needles, 3, false) == reference);
+  }
+}
+
+TEST_CASE("delta: records of several LZMA2 blocks round trip and do not depend on the thread count", "[delta]") {
+  // 5 MiB of records: two LZMA2 blocks, each its own stream, joined into one
+  // that the device's applier reads unchanged. (Three blocks and default
+  // mode: the [.slow] test below.)
+  const LargePair p = few_edits_pair(std::size_t{5} << 20, 5);
+  DeltaOptions one_thread;
+  one_thread.exhaustive = false;
+  one_thread.threads = 1;
+  DeltaOptions three_threads = one_thread;
+  three_threads.threads = 3;
+  const Bytes patch = encode_delta(p.old_image, p.new_image, one_thread);
+  CHECK(encode_delta(p.old_image, p.new_image, three_threads) == patch);
+  std::printf("delta: 5 MiB pair, %zu-byte patch (fast)\n", patch.size());
+  const Applied r = apply_patch(patch, p.old_image, 0);
+  CHECK(r.fed == DeltaStatus::Ok);
+  CHECK(r.finished == DeltaStatus::Ok);
+  CHECK(r.out == p.new_image);
+}
+
+TEST_CASE("delta: 9 MiB pairs round trip in default and fast mode on 1 and 2 threads", "[.slow]") {
+  // Run with: build/bin/ota_agent_tests "[slow]" (about 70 s on 2 cores). The two
+  // kinds of large pair that cost the most: unrelated random images (an index
+  // query per new byte, nothing to compress) and file-system-like ones.
+  const std::size_t size = std::size_t{9} << 20;
+  const LargePair fs = file_system_like_pair(size, 9);
+  std::mt19937_64 rng(10);
+  const LargePair random_pair{random_bytes(rng, size), random_bytes(rng, size)};
+
+  for (const auto& [name, pair] : {std::pair{"file-system-like", &fs}, std::pair{"random", &random_pair}})
+    for (const bool exhaustive : {true, false}) {
+      INFO(name << (exhaustive ? ", default" : ", fast"));
+      DeltaOptions o;
+      o.exhaustive = exhaustive;
+      o.threads = 1;
+      const Bytes patch = encode_delta(pair->old_image, pair->new_image, o);
+      o.threads = 2;
+      CHECK(encode_delta(pair->old_image, pair->new_image, o) == patch);
+      std::printf("delta: 9 MiB %s pair, %s: %zu-byte patch\n", name, exhaustive ? "default" : "fast", patch.size());
+      const Applied r = apply_patch(patch, pair->old_image);
+      CHECK(r.fed == DeltaStatus::Ok);
+      CHECK(r.finished == DeltaStatus::Ok);
+      CHECK(r.out == pair->new_image);
+    }
 }
 
 // ---- what the sink sees, RAM, restart --------------------------------------

@@ -41,7 +41,11 @@
 //   0       4   5   6     8          12         16            48            80
 //
 // After the 80-byte header comes one raw LZMA2 stream (no .xz container, ends with
-// LZMA2's end-of-stream byte 0x00) and nothing else. Decompressed, it is a
+// LZMA2's end-of-stream byte 0x00) and nothing else. The encoder compresses
+// each 4 MiB of records on its own, on several threads (delta_encoder.cpp), so
+// a larger stream resets the dictionary and restates lc/lp/pb at every 4 MiB
+// of records, which LZMA2 allows anywhere: the decoder reads one ordinary
+// stream. A firmware patch is a single block. Decompressed, the stream is a
 // sequence of records that together produce exactly new_size bytes:
 //
 //   record := varint zigzag(seek)   move the old position by seek (signed) first

@@ -23,14 +23,20 @@ struct DeltaOptions {
   // current alignment's matching bytes by more than this many bytes.
   std::uint32_t min_gain = 8;
   // Also try a stricter switching rule (2 x min_gain) and a few LZMA
-  // literal-context settings, and keep the smallest patch (about 5x the encode
-  // time). The decoder needs no extra information.
+  // literal-context settings (per 4 MiB block of records), and keep the
+  // smallest patch (about 5x the LZMA2 work). The decoder needs no extra
+  // information.
   bool exhaustive = true;
+  // Threads for the parts of an encode that are independent (the exhaustive
+  // search's two alignments, the LZMA2 blocks); 0 = the machine's, at most 8.
+  // The patch is the same for any value.
+  unsigned threads = 0;
 };
 
 // Makes a patch that turns `old_image` into `new_image`. Deterministic (same
 // inputs and options, same bytes). Throws std::invalid_argument for an image of
-// 4 GiB or more or for options out of range, std::runtime_error if liblzma fails.
+// 4 GiB or more or for options out of range, std::runtime_error if liblzma fails,
+// std::system_error if a thread cannot start.
 std::vector<std::uint8_t> encode_delta(std::span<const std::uint8_t> old_image,
                                        std::span<const std::uint8_t> new_image, const DeltaOptions& options = {});
 
@@ -38,5 +44,23 @@ std::vector<std::uint8_t> encode_delta(std::span<const std::uint8_t> old_image,
 // so benchmarks can compare entropy stages on exactly the same bytes.
 std::vector<std::uint8_t> delta_records(std::span<const std::uint8_t> old_image,
                                         std::span<const std::uint8_t> new_image, const DeltaOptions& options = {});
+
+namespace detail {
+
+// For tests: what the encoder's longest-match search in `old_image` answers
+// for every suffix needles[i..], as {old position, length} (length 0: no
+// byte matches). key_bytes is the length of the bucket keys that narrow each
+// search, 0..3 (0: the whole suffix array, the search before buckets); every
+// value must give the same answers. wide_index: the 64-bit suffix array that
+// old images of 2 GiB and more get.
+struct IndexMatch {
+  std::int64_t old_pos = 0;
+  std::int64_t len = 0;
+  bool operator==(const IndexMatch&) const = default;
+};
+std::vector<IndexMatch> index_matches(std::span<const std::uint8_t> old_image, std::span<const std::uint8_t> needles,
+                                      int key_bytes, bool wide_index);
+
+}  // namespace detail
 
 }  // namespace ota::agent
