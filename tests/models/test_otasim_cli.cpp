@@ -378,7 +378,7 @@ TEST_CASE("run guard: refuses beyond memory with the largest fleet that fits, --
   CHECK(judge_run(in, 0, false).message.empty());
 }
 
-TEST_CASE("--version names the build, and every report says which build wrote it", "[cli][version]") {
+TEST_CASE("version: --version names the build, and every report says which build wrote it", "[cli][version]") {
   const Outcome v = sh(otasim() + " --version");
   REQUIRE(v.status == 0);
   REQUIRE(v.out.rfind("otasim 0.", 0) == 0);
