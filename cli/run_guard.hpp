@@ -152,8 +152,14 @@ inline std::optional<int> guard_jobs(const char* command, const std::vector<mode
   GuardInput in;
   in.at_once = std::max<std::size_t>(1, std::min(threads, jobs.size()));
   double largest = 0;
+  // Replications share their scenario: one estimate per run of equal scenarios.
+  const models::Scenario* estimated = nullptr;
+  models::RunEstimate e;
   for (const models::BatchJob& job : jobs) {
-    const models::RunEstimate e = models::estimate_run(*job.scenario);
+    if (job.scenario != estimated) {
+      e = models::estimate_run(*job.scenario);
+      estimated = job.scenario;
+    }
     in.events += e.events;
     if (e.memory_bytes > largest) {
       largest = e.memory_bytes;
