@@ -1,5 +1,6 @@
 // otasim check FILE.json... [--replications R] [--threads T] [--seed S]
-//                           [--junit OUT.xml] [--list-metrics]
+//                           [--junit OUT.xml] [--html REPORT.html] [--pdf REPORT.pdf]
+//                           [--list-metrics]
 //
 // Regression tests of rollout policies. Each file is a scenario with a "check"
 // block; `check` runs R replications of it (default: the block's replications)
@@ -8,7 +9,8 @@
 // line per expectation with the satisfied share and its Wilson 95 % interval,
 // and the metric's mean with its Student-t 95 % interval. With --junit, writes
 // JUnit XML (one testsuite per file, one testcase per expectation) whether the
-// checks pass or fail.
+// checks pass or fail; --html/--pdf likewise write a report with pass/fail at
+// the top and each expectation's satisfied share and Wilson interval.
 // Exit status: 0 every expectation of every file holds; 1 at least one fails
 // (or the JUnit file could not be written); 2 bad input — flags, a scenario
 // that does not load, a file without expectations, an unknown metric — found
@@ -37,6 +39,8 @@
 #include "batch_command.hpp"
 #include "output_file.hpp"
 #include "progress_bar.hpp"
+#include "report_output.hpp"
+#include "ota/version.hpp"
 #include "run_guard.hpp"
 
 namespace po = boost::program_options;
@@ -109,6 +113,8 @@ int otasim_check(int argc, char** argv) {
       "seed", po::value(&seed), "base seed (default: each scenario's seed)")(
       "junit", po::value(&junit_path), "write JUnit XML here, whether the checks pass or fail")(
       "force", "run even when the up-front estimate says it will not fit in memory or will take hours");
+  ota::cli::ReportOutputs report_outputs;
+  ota::cli::add_report_options(opts, report_outputs);
   std::string progress;
   ota::cli::add_progress_option(opts, progress);
   po::options_description hidden;
@@ -154,6 +160,8 @@ int otasim_check(int argc, char** argv) {
       std::cerr << "otasim check: " << why << "\n";
       return 2;
     }
+
+  if (auto status = ota::cli::check_report_outputs("otasim check", report_outputs)) return *status;
 
   // Every file is loaded and validated before anything runs.
   std::vector<CheckInput> inputs;
@@ -209,6 +217,16 @@ int otasim_check(int argc, char** argv) {
       std::cerr << "otasim check: " << err << "\n";
       return 1;
     }
+  }
+  if (report_outputs.any()) {
+#if OTA_HAVE_HTML_REPORT
+    ota::gui::CheckHtmlInput in;
+    in.command = ota::cli::command_line("otasim check", argc, argv);
+    in.files = checked;
+    in.version = ota::build_version();
+    if (const int status = ota::cli::write_report_outputs("otasim check", report_outputs, ota::gui::check_report_html(in)))
+      return status;
+#endif
   }
   return failed ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 // otasim run SCENARIO.json [--seed S] [--devices N] [--out DIR] [--json]
 //                          [--format md|csv|json [--updates-per-year N --delta-dev-cost USD]]
 //                          [--replications R [--threads T]] [--force] [--estimate]
+//                          [--html REPORT.html] [--pdf REPORT.pdf] [--baseline OTHER.json]
 //
 // Runs one replication of a scenario headless. Prints a summary (or, with
 // --json, the report) on stdout, writes DIR/report.json and DIR/series.csv.
@@ -12,6 +13,11 @@
 // DIR/summary.json and DIR/replications.csv besides replication 0's report and
 // series, and prints each key metric's mean and 95% CI (--json: the summary).
 // The same seed gives byte-identical summary.json and replications.csv for any T.
+// With --html / --pdf, also writes the report people read (report_output.hpp):
+// scenario, totals, cost, the planner's six charts, the gate decisions; with
+// --baseline OTHER.json (a scenario file), OTHER is run with the same seeds and
+// the report compares the two: scenario values changed, results side by side,
+// the baseline dashed on every chart.
 // Before simulating, the run is estimated (run_guard.hpp): one that would not
 // fit in memory or would take more than 10^9 events is refused unless --force.
 // Exit status: 0 done; 2 bad input (scenario, flags, image files, an output
@@ -20,6 +26,8 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <new>
 #include <optional>
@@ -36,11 +44,14 @@
 #include "ota/models/fleet/fleet_model.hpp"
 #include "ota/models/fleet/run_estimate.hpp"
 #include "ota/models/report/report.hpp"
+#include "ota/models/scenario/scenario_loader.hpp"
 #include "batch_command.hpp"
 #include "interrupt.hpp"
 #include "progress_bar.hpp"
+#include "report_output.hpp"
 #include "run_guard.hpp"
 #include "scenario_command.hpp"
+#include "ota/version.hpp"
 
 namespace po = boost::program_options;
 using namespace ota::models;
@@ -70,8 +81,67 @@ const std::vector<std::string> kTableMetrics = {
 
 // R > 1: the replications, their summary and per-replication metrics, and the
 // full report of replication 0 (the one `otasim run` without --replications gives).
+// What --html/--pdf need besides the runs.
+struct HtmlRequest {
+  ota::cli::ReportOutputs outputs;
+  std::string command;
+  std::string scenario_path;
+  const Scenario* baseline = nullptr;  // --baseline, loaded
+  const ReleaseArtifacts* baseline_artifacts = nullptr;
+  std::string baseline_path;
+  std::vector<std::pair<std::string, std::string>> overrides;  // --devices, applied to both
+};
+
+#if OTA_HAVE_HTML_REPORT
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+#endif
+
+// Writes the HTML/PDF report of `report` (and the baseline's). 0 or 1.
+int write_html(const HtmlRequest& req, const Scenario& scenario, const RunReport& report,
+               const std::vector<MetricSummary>& summaries, std::size_t replications, const RunReport* baseline,
+               const std::vector<MetricSummary>& baseline_summaries) {
+#if OTA_HAVE_HTML_REPORT
+  const CostReport cost = make_cost_report(report, scenario);
+  std::optional<CostReport> base_cost;
+  ota::gui::RunHtmlInput in;
+  in.command = req.command;
+  in.version = ota::build_version();
+  in.scenario_path = req.scenario_path;
+  in.scenario = &scenario;
+  in.report = &report;
+  in.cost = &cost;
+  in.replications = replications;
+  in.summaries = summaries;
+  if (baseline && req.baseline) {
+    base_cost = make_cost_report(*baseline, *req.baseline);
+    in.baseline_path = req.baseline_path;
+    in.baseline_scenario = req.baseline;
+    in.baseline = baseline;
+    in.baseline_cost = &*base_cost;
+    in.baseline_summaries = baseline_summaries;
+    try {
+      in.changes = ota::gui::scenario_changes(read_text(req.baseline_path), read_text(req.scenario_path), req.overrides);
+    } catch (const std::exception& e) {
+      std::cerr << "otasim run: --baseline: cannot compare the scenario files: " << e.what() << "\n";
+      return 1;
+    }
+  }
+  return ota::cli::write_report_outputs("otasim run", req.outputs, ota::gui::run_report_html(in));
+#else
+  (void)req, (void)scenario, (void)report, (void)summaries, (void)replications, (void)baseline,
+      (void)baseline_summaries;
+  return 1;
+#endif
+}
+
 int run_replicated(const Scenario& scenario, const ReleaseArtifacts& artifacts, std::size_t replications,
-                   std::size_t threads, std::optional<std::uint64_t> seed, const std::string& out_dir, bool json) {
+                   std::size_t threads, std::optional<std::uint64_t> seed, const std::string& out_dir, bool json,
+                   const HtmlRequest& html) {
   const std::uint64_t base_seed = seed.value_or(scenario.seed);
   threads = batch_threads(threads, replications);
   std::vector<BatchJob> jobs;
@@ -83,6 +153,18 @@ int run_replicated(const Scenario& scenario, const ReleaseArtifacts& artifacts, 
   std::vector<std::uint64_t> seeds;
   for (const RunReport& r : reports) seeds.push_back(r.run.seed);
   const std::vector<MetricSummary> summaries = summarize_all(reports);
+  // The baseline with the same seeds (common random numbers), before anything is written.
+  std::vector<RunReport> baseline_reports;
+  std::vector<MetricSummary> baseline_summaries;
+  if (html.baseline) {
+    std::vector<BatchJob> base_jobs;
+    for (std::size_t r = 0; r < replications; ++r)
+      base_jobs.push_back(BatchJob{html.baseline, html.baseline_artifacts, replication_seed(base_seed, r)});
+    auto base_ran = ota::cli::run_jobs("otasim run: baseline", base_jobs, threads);
+    if (!base_ran) return 1;
+    baseline_reports = std::move(*base_ran);
+    baseline_summaries = summarize_all(baseline_reports);
+  }
   const std::string summary = summary_json(scenario.name, base_seed, seeds, summaries);
   // All four files as one result set: a failure keeps the previous set whole.
   std::vector<OutputFile> files = {{"summary.json", summary}, {"replications.csv", replications_csv(reports, seeds)}};
@@ -94,6 +176,11 @@ int run_replicated(const Scenario& scenario, const ReleaseArtifacts& artifacts, 
     std::cerr << "otasim run: " << err << "\n";
     return 1;
   }
+  if (html.outputs.any())
+    if (const int status = write_html(html, scenario, reports.front(), summaries, replications,
+                                      baseline_reports.empty() ? nullptr : &baseline_reports.front(),
+                                      baseline_summaries))
+      return status;
   if (json) {
     std::cout << summary;
     return 0;
@@ -127,7 +214,11 @@ int otasim_run(int argc, char** argv) {
       "DIR/replications.csv and prints mean and 95% CI")(
       "threads", po::value(&threads), "worker threads for replications (default: the machine's cores, at most R)")(
       "force", "run even when the up-front estimate says it will not fit in memory or will take hours")(
-      "estimate", "print the up-front estimate (memory, events) and exit without simulating");
+      "estimate", "print the up-front estimate (memory, events) and exit without simulating")(
+      "baseline", po::value<std::string>(),
+      "with --html/--pdf: compare with this scenario file, run with the same seeds (and the same --devices)");
+  HtmlRequest html_req;
+  ota::cli::add_report_options(opts, html_req.outputs);
   std::string progress;
   ota::cli::add_progress_option(opts, progress);
   ota::cli::ScenarioCommand cmd;
@@ -163,6 +254,35 @@ int otasim_run(int argc, char** argv) {
     std::cerr << "otasim run: --format reports one run; drop it or --replications\n";
     return 2;
   }
+  if (auto status = ota::cli::check_report_outputs("otasim run", html_req.outputs)) return *status;
+  // --baseline: loaded and its artifacts prepared now, so a bad file costs nothing.
+  std::optional<Scenario> baseline;
+  ReleaseArtifacts baseline_artifacts;
+  if (vm.count("baseline")) {
+    html_req.baseline_path = vm["baseline"].as<std::string>();
+    if (!html_req.outputs.any()) {
+      std::cerr << "otasim run: --baseline compares in the HTML/PDF report: add --html FILE or --pdf FILE\n";
+      return 2;
+    }
+    if (vm.count("devices"))
+      html_req.overrides.emplace_back("/fleet/devices", std::to_string(scenario.devices));
+    LoadResult loaded = load_scenario_file(html_req.baseline_path, html_req.overrides);
+    if (!loaded.scenario) {
+      std::cerr << format_errors(loaded.errors, "otasim run: --baseline", html_req.baseline_path);
+      return 2;
+    }
+    try {
+      baseline_artifacts = prepare_artifacts(*loaded.scenario);
+    } catch (const ArtifactError& e) {
+      std::cerr << "otasim run: --baseline " << html_req.baseline_path << ": " << e.what() << "\n";
+      return 2;
+    }
+    baseline = std::move(*loaded.scenario);
+    html_req.baseline = &*baseline;
+    html_req.baseline_artifacts = &baseline_artifacts;
+  }
+  html_req.command = ota::cli::command_line("otasim run", argc, argv);
+  html_req.scenario_path = cmd.path;
   if (vm.count("estimate")) {
     const RunEstimate e = estimate_run(scenario);
     std::printf("otasim run: estimate for %s: %.0f events (%.1f per device at most), peak memory %.0f bytes "
@@ -174,6 +294,7 @@ int otasim_run(int argc, char** argv) {
   // Will it fit, will it end: before the output directory is touched.
   {
     std::vector<BatchJob> planned(static_cast<std::size_t>(replications), BatchJob{&scenario, &artifacts, 0});
+    if (baseline) planned.push_back(BatchJob{&*baseline, &baseline_artifacts, 0});
     const std::size_t at_once = replications > 1 ? batch_threads(static_cast<std::size_t>(threads), planned.size()) : 1;
     if (auto status = ota::cli::guard_jobs("otasim run", planned, at_once, vm.count("force") > 0)) return *status;
   }
@@ -189,7 +310,7 @@ int otasim_run(int argc, char** argv) {
     std::optional<std::uint64_t> base_seed;
     if (vm.count("seed")) base_seed = seed;
     return run_replicated(scenario, artifacts, static_cast<std::size_t>(replications),
-                          static_cast<std::size_t>(threads), base_seed, out_dir, vm.count("json") > 0);
+                          static_cast<std::size_t>(threads), base_seed, out_dir, vm.count("json") > 0, html_req);
   }
   std::optional<BreakEvenOptions> break_even;
   if (vm.count("updates-per-year") && vm.count("delta-dev-cost"))
@@ -209,6 +330,20 @@ int otasim_run(int argc, char** argv) {
     std::cerr << "otasim run: internal error: " << e.what() << "\n";
     return 1;
   }
+  // The baseline, same seed, before anything is written.
+  std::optional<RunReport> baseline_report;
+  if (baseline) {
+    RunOptions base_options;
+    base_options.seed = report.run.seed;
+    ota::cli::ProgressBar base_bar("otasim run: baseline");
+    base_options.on_progress = [&base_bar](double f) { base_bar(f); };
+    try {
+      baseline_report = run_scenario(*baseline, baseline_artifacts, base_options);
+    } catch (const std::exception& e) {
+      std::cerr << "otasim run: --baseline " << html_req.baseline_path << ": " << e.what() << "\n";
+      return 1;
+    }
+  }
   // The report and, asked for, the cost report: one result set.
   std::vector<OutputFile> files;
   std::string cost_text;
@@ -223,6 +358,10 @@ int otasim_run(int argc, char** argv) {
     std::cerr << "otasim run: " << err << "\n";
     return 1;
   }
+  if (html_req.outputs.any())
+    if (const int status = write_html(html_req, scenario, report, {}, 1,
+                                      baseline_report ? &*baseline_report : nullptr, {}))
+      return status;
   if (cost_format) {
     std::cout << cost_text;
     return 0;

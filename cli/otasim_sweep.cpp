@@ -1,6 +1,6 @@
 // otasim sweep SCENARIO.json --param /json/pointer=v1,v2,... [--param ...]
 //              [--replications R] [--threads T] [--seed S] [--devices N]
-//              [--metrics a,b,c] [--out FILE.csv]
+//              [--metrics a,b,c] [--out FILE.csv] [--html REPORT.html] [--pdf REPORT.pdf]
 //
 // Runs R replications at every point of the cartesian grid of the parameters
 // (the first --param varies slowest) and writes one CSV row per point: the
@@ -9,7 +9,8 @@
 // `--devices` sets /fleet/devices. Replication r uses the same seed at every
 // point (common random numbers), derived from --seed or the point's scenario
 // seed. Points and replications share one thread pool; the CSV is the same
-// bytes for any --threads.
+// bytes for any --threads. --html/--pdf add a report with each metric plotted
+// against the first parameter (95 % intervals as bars) and every point's values.
 // Exit status: 0 done; 2 bad input (flags, scenario, any grid point that does
 // not load — all points are loaded before anything runs) — nothing is written;
 // 1 the run failed or its CSV could not be written.
@@ -36,8 +37,10 @@
 #include "batch_command.hpp"
 #include "output_file.hpp"
 #include "progress_bar.hpp"
+#include "report_output.hpp"
 #include "run_guard.hpp"
 #include "scenario_command.hpp"
+#include "ota/version.hpp"
 
 namespace po = boost::program_options;
 using namespace ota::models;
@@ -79,6 +82,8 @@ int otasim_sweep(int argc, char** argv) {
       "comma-separated metrics for the CSV (otasim check --list-metrics lists them)")(
       "out", po::value(&out_path), "write the CSV to this file (default: stdout)")(
       "force", "run even when the up-front estimate says it will not fit in memory or will take hours");
+  ota::cli::ReportOutputs report_outputs;
+  ota::cli::add_report_options(opts, report_outputs);
   std::string progress;
   ota::cli::add_progress_option(opts, progress);
   ota::cli::ScenarioCommand cmd;
@@ -94,6 +99,7 @@ int otasim_sweep(int argc, char** argv) {
       std::cerr << "otasim sweep: " << why << "\n";
       return 2;
     }
+  if (auto status = ota::cli::check_report_outputs("otasim sweep", report_outputs)) return *status;
   if (param_texts.empty()) {
     std::cerr << "otasim sweep: no --param given (expected at least one --param /json/pointer=v1,v2,...)\n";
     return 2;
@@ -184,6 +190,23 @@ int otasim_sweep(int argc, char** argv) {
     for (const std::string& m : metric_names) summaries[i].push_back(summarize(m, metric_values(at_point, m)));
   }
   const std::string csv = sweep_csv(params, points, metric_names, summaries);
+  if (report_outputs.any()) {
+#if OTA_HAVE_HTML_REPORT
+    ota::gui::SweepHtmlInput in;
+    in.command = ota::cli::command_line("otasim sweep", argc, argv);
+    in.scenario_path = cmd.path;
+    in.scenario = &cmd.scenario;
+    in.params = params;
+    in.points = points;
+    in.metric_names = metric_names;
+    in.summaries = summaries;
+    in.replications = reps;
+    if (vm.count("seed")) in.seed = seed.value;
+    in.version = ota::build_version();
+    if (const int status = ota::cli::write_report_outputs("otasim sweep", report_outputs, ota::gui::sweep_report_html(in)))
+      return status;
+#endif
+  }
   if (out_path.empty()) {
     std::cout << csv;
     return 0;

@@ -64,6 +64,7 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "openmpi-bin, bash-completion")
+# chromium prints --pdf reports; --html needs nothing more.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "openmpi-bin, bash-completion, chromium")
 set(CPACK_STRIP_FILES ON)
 include(CPack)

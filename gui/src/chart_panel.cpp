@@ -1,6 +1,7 @@
 #include "ota/gui/chart_panel.hpp"
 
 #include <QAreaSeries>
+#include <QBuffer>
 #include <QChart>
 #include <QChartView>
 #include <QFileDialog>
@@ -599,18 +600,26 @@ QString ChartPanel::export_png(const QString& path) const {
   return save_atomically(path, [&](QIODevice& out) { return pixmap.save(&out, "PNG"); });
 }
 
+QByteArray ChartPanel::svg_document() const {
+  QBuffer buffer;
+  buffer.open(QIODevice::WriteOnly);
+  QSvgGenerator svg;
+  svg.setOutputDevice(&buffer);
+  svg.setSize(frame_->size());
+  svg.setViewBox(QRect(QPoint(0, 0), frame_->size()));
+  svg.setTitle(QString::fromStdString(data_.title));
+  svg.setDescription(tr("otasim planner chart"));
+  QPainter painter;
+  if (!painter.begin(&svg)) return {};
+  frame_->render(&painter);
+  if (!painter.end()) return {};
+  return buffer.data();
+}
+
 QString ChartPanel::export_svg(const QString& path) const {
+  const QByteArray document = svg_document();
   return save_atomically(path, [&](QIODevice& out) {
-    QSvgGenerator svg;
-    svg.setOutputDevice(&out);
-    svg.setSize(frame_->size());
-    svg.setViewBox(QRect(QPoint(0, 0), frame_->size()));
-    svg.setTitle(QString::fromStdString(data_.title));
-    svg.setDescription(tr("otasim planner chart"));
-    QPainter painter;
-    if (!painter.begin(&svg)) return false;
-    frame_->render(&painter);
-    return painter.end();
+    return !document.isEmpty() && out.write(document) == document.size();
   });
 }
 

@@ -7,6 +7,7 @@
 // window can keep every chart on the same span.
 #pragma once
 
+#include <QByteArray>
 #include <QString>
 #include <QWidget>
 
@@ -48,6 +49,8 @@ class ChartPanel : public QWidget {
   // PNG: the frame as on screen (its size times the device pixel ratio).
   QString export_png(const QString& path) const;
   QString export_svg(const QString& path) const;
+  // The SVG document export_svg writes (empty when painting failed).
+  QByteArray svg_document() const;
   QString export_csv(const QString& path) const;
 
   // The visible time span, hours.
