@@ -44,6 +44,7 @@
 #include "ota/models/fleet/fleet_model.hpp"
 #include "ota/models/fleet/run_estimate.hpp"
 #include "ota/models/report/report.hpp"
+#include "ota/models/report/text.hpp"
 #include "ota/models/scenario/scenario_loader.hpp"
 #include "batch_command.hpp"
 #include "interrupt.hpp"
@@ -62,15 +63,6 @@ std::string fmt_time(const std::optional<double>& s) {
   if (!s) return "not reached";
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.1f h", *s / 3600.0);
-  return buf;
-}
-
-// A duration in seconds, minutes or hours, whichever reads best.
-std::string fmt_seconds(double s) {
-  char buf[64];
-  if (s < 120) std::snprintf(buf, sizeof buf, "%.3g s", s);
-  else if (s < 7200) std::snprintf(buf, sizeof buf, "%.1f min", s / 60.0);
-  else std::snprintf(buf, sizeof buf, "%.1f h", s / 3600.0);
   return buf;
 }
 
@@ -394,9 +386,9 @@ int otasim_run(int argc, char** argv) {
                                 {"peer", &t.peer_times}}) {
     if (d->downloads == 0) continue;
     std::printf("  wait         %-6s %llu downloads: wait mean %s, p95 %s, max %s; transfer mean %s, p95 %s\n", name,
-                ull(d->downloads), fmt_seconds(d->wait.mean_s).c_str(), fmt_seconds(d->wait.p95_s).c_str(),
-                fmt_seconds(d->wait.max_s).c_str(), fmt_seconds(d->transfer.mean_s).c_str(),
-                fmt_seconds(d->transfer.p95_s).c_str());
+                ull(d->downloads), human_duration(d->wait.mean_s).c_str(), human_duration(d->wait.p95_s).c_str(),
+                human_duration(d->wait.max_s).c_str(), human_duration(d->transfer.mean_s).c_str(),
+                human_duration(d->transfer.p95_s).c_str());
   }
   if (t.learned_by_push > 0)
     std::printf("  learned      %llu by push (mean %.0f s after the offer), %llu by poll (mean %.0f s)\n",

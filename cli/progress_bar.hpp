@@ -20,6 +20,8 @@
 
 #include <boost/program_options.hpp>
 
+#include "ota/models/report/text.hpp"
+
 namespace ota::cli {
 
 enum class ProgressMode { Auto, Bar, Lines, None };
@@ -103,16 +105,7 @@ class ProgressBar {
   static double steady_seconds() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
   }
-  static std::string seconds(double s) {
-    char buf[32];
-    if (s < 120)
-      std::snprintf(buf, sizeof buf, "%.1f s", s);
-    else if (s < 7200)
-      std::snprintf(buf, sizeof buf, "%.1f min", s / 60);
-    else
-      std::snprintf(buf, sizeof buf, "%.1f h", s / 3600);
-    return buf;
-  }
+  static std::string seconds(double s) { return models::human_duration(s); }
   // The time left, once 1 % of the work and a second of it give a rate.
   static std::string left(double f, double elapsed) {
     if (f < 0.01 || elapsed < 1.0) return "time left not known yet";

@@ -24,10 +24,14 @@
 
 #include "ota/models/batch/batch.hpp"
 #include "ota/models/fleet/run_estimate.hpp"
+#include "ota/models/report/text.hpp"
 #include "ota/models/scenario/scenario.hpp"
 #include "ota/models/scenario/scenario_loader.hpp"
 
 namespace ota::cli {
+
+using models::human_duration;
+using models::with_commas;
 
 inline constexpr double kNoticeEvents = 1e8;
 inline constexpr double kRefuseEvents = 1e9;
@@ -73,31 +77,6 @@ inline std::string human_bytes(double b) {
   else if (b >= 1e6) std::snprintf(buf, sizeof buf, "%.0f MB", b / 1e6);
   else std::snprintf(buf, sizeof buf, "%.0f kB", b / 1e3);
   return buf;
-}
-
-inline std::string human_duration(double s) {
-  char buf[64];
-  if (s < 120) std::snprintf(buf, sizeof buf, "%.0f s", s);
-  else if (s < 7200) std::snprintf(buf, sizeof buf, "%.0f min", s / 60);
-  else if (s < 3 * 86400) std::snprintf(buf, sizeof buf, "%.1f h", s / 3600);
-  else if (s < 3 * 365 * 86400.0) std::snprintf(buf, sizeof buf, "%.0f days", s / 86400);
-  else std::snprintf(buf, sizeof buf, "%.0f years", s / (365 * 86400.0));
-  return buf;
-}
-
-inline std::string with_commas(double v) {
-  if (!(v < 1e18)) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.3g", v);
-    return buf;
-  }
-  const std::string digits = std::to_string(static_cast<std::uint64_t>(v));
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
 }
 
 struct GuardInput {

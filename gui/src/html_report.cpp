@@ -34,6 +34,7 @@
 
 #include "ota/gui/chart_panel.hpp"
 #include "ota/models/report/metrics.hpp"
+#include "ota/models/report/text.hpp"
 
 namespace ota::gui {
 
@@ -138,24 +139,9 @@ std::string printf_str(const char* fmt, double v) {
   return buf;
 }
 
-std::string group_digits(std::string digits) {
-  std::string sign;
-  if (!digits.empty() && digits[0] == '-') {
-    sign = "-";
-    digits.erase(0, 1);
-  }
-  std::string out;
-  const std::size_t n = digits.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    if (i > 0 && (n - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return sign + out;
-}
-
 std::string fmt_count(double v) {
   if (!std::isfinite(v)) return v > 0 ? "never" : "n/a";
-  if (std::fabs(v) < 1e15 && v == std::floor(v)) return group_digits(printf_str("%.0f", v));
+  if (std::fabs(v) < 1e15 && v == std::floor(v)) return models::with_commas(v);
   return printf_str("%.4g", v);
 }
 
@@ -170,7 +156,7 @@ std::string fmt_usd(double v) {
   if (!std::isfinite(v)) return "n/a";
   const std::string whole = printf_str("%.2f", std::fabs(v));
   const std::size_t dot = whole.find('.');
-  return std::string(v < 0 ? "-" : "") + "$" + group_digits(whole.substr(0, dot)) + whole.substr(dot);
+  return std::string(v < 0 ? "-" : "") + "$" + models::with_commas(std::stod(whole.substr(0, dot))) + whole.substr(dot);
 }
 
 std::string fmt_bytes(double v) {
@@ -183,14 +169,6 @@ std::string fmt_bytes(double v) {
     ++u;
   }
   return u == 0 ? fmt_count(v) + " B" : printf_str("%.3g", x) + " " + units[u];
-}
-
-std::string fmt_seconds(double s) {
-  if (!std::isfinite(s)) return s > 0 ? "never" : "n/a";
-  if (s < 120) return printf_str("%.3g", s) + " s";
-  if (s < 7200) return printf_str("%.1f", s / 60) + " min";
-  if (s < 3 * 86400) return printf_str("%.1f", s / 3600) + " h";
-  return printf_str("%.1f", s / 86400) + " days";
 }
 
 std::string fmt_percent(double share) {
@@ -212,7 +190,7 @@ std::string fmt_metric(const std::string& name, double v) {
   if (ends_with(name, "_usd")) return fmt_usd(v);
   if (ends_with(name, "_bytes")) return fmt_bytes(v);
   if (ends_with(name, "_h")) return printf_str("%.1f", v) + " h";
-  if (ends_with(name, "_s")) return fmt_seconds(v);
+  if (ends_with(name, "_s")) return models::human_duration(v);
   if (ends_with(name, "_j")) return fmt_num(v) + " J";
   if (ends_with(name, "_per_s")) return fmt_num(v) + "/s";
   return fmt_count(v);
@@ -416,8 +394,8 @@ std::string scenario_section(const Scenario& s, const std::string& path) {
   std::string h;
   if (!s.description.empty()) h += "<p>" + esc(s.description) + "</p>\n";
   h += "<p><b>" + fmt_count(static_cast<double>(s.devices)) + " devices</b> from <code>" + esc(path) +
-       "</code>; seed " + std::to_string(s.seed) + "; horizon " + fmt_seconds(s.horizon_s) + " in bins of " +
-       fmt_seconds(s.bin_s) + ".</p>\n";
+       "</code>; seed " + std::to_string(s.seed) + "; horizon " + models::human_duration(s.horizon_s) + " in bins of " +
+       models::human_duration(s.bin_s) + ".</p>\n";
 
   Table fleet({{"Class", false}, {"Devices", true}, {"Hardware", false}, {"Link", false}, {"Region", false},
                {"Power", false}, {"Flash", false}, {"Learns by", false}, {"Downloads from", false}});
@@ -443,10 +421,10 @@ std::string scenario_section(const Scenario& s, const std::string& path) {
   for (const models::LinkProfile& l : s.links)
     links.row({{esc(l.name), false},
                {rate_text(l.median_bps), true},
-               {fmt_seconds(l.latency_s), true},
+               {models::human_duration(l.latency_s), true},
                {fmt_num(l.drop_per_mb), true},
                {l.metered ? fmt_usd(l.usd_per_mb) : "unmetered", true},
-               {l.wake_interval_s > 0 ? "wakes every " + fmt_seconds(l.wake_interval_s) : "always", false}});
+               {l.wake_interval_s > 0 ? "wakes every " + models::human_duration(l.wake_interval_s) : "always", false}});
   h += "<h3>Links</h3>\n" + links.done();
 
   const models::Release& r = s.release;
@@ -465,9 +443,9 @@ std::string scenario_section(const Scenario& s, const std::string& path) {
                    {fmt_num(r.behaviour[i].crash_per_day), true}});
   h += behaviour.done();
 
-  std::string delivery = "Polling every " + fmt_seconds(s.polling.interval_s) + " (±" +
+  std::string delivery = "Polling every " + models::human_duration(s.polling.interval_s) + " (±" +
                          fmt_percent(s.polling.jitter) + "), retries back off from " +
-                         fmt_seconds(s.polling.backoff_initial_s) + " to " + fmt_seconds(s.polling.backoff_max_s) +
+                         models::human_duration(s.polling.backoff_initial_s) + " to " + models::human_duration(s.polling.backoff_max_s) +
                          (s.polling.synchronized_start ? "; every device's first poll at the start" : "") +
                          ". Origin server: " +
                          (s.server.max_requests_per_s > 0 ? fmt_num(s.server.max_requests_per_s) + " requests/s"
@@ -501,18 +479,18 @@ std::string scenario_section(const Scenario& s, const std::string& path) {
     }
     stages.row({{std::to_string(i + 1), true},
                 {esc(offered), false},
-                {fmt_seconds(st.soak_s), true},
+                {models::human_duration(st.soak_s), true},
                 {esc(gate_text(st.gate)), false}});
   }
   h += stages.done();
   std::string more = "Canary devices chosen ";
   more += ro.selection == models::CanarySelection::Stratified ? "stratified by hardware and region" : "at random";
-  more += "; gates evaluated every " + fmt_seconds(ro.evaluate_every_s);
-  if (ro.device_timeout_s > 0) more += "; a device silent for " + fmt_seconds(ro.device_timeout_s) + " counts failed";
+  more += "; gates evaluated every " + models::human_duration(ro.evaluate_every_s);
+  if (ro.device_timeout_s > 0) more += "; a device silent for " + models::human_duration(ro.device_timeout_s) + " counts failed";
   if (ro.max_attempts > 0) more += "; devices give up after " + std::to_string(ro.max_attempts) + " failed attempts";
   if (ro.on_pause)
     more += "; after a pause the operator decides to " + std::string(action_text(ro.on_pause->action)) + " after " +
-            fmt_seconds(ro.on_pause->after_s);
+            models::human_duration(ro.on_pause->after_s);
   h += "<p>" + esc(more) + ".</p>\n";
   return h;
 }
@@ -635,7 +613,7 @@ std::string timeline_section(const RunReport& r) {
   const models::RolloutSummary& ro = r.rollout;
   std::string h = "<p>The rollout ended <b>" + esc(ro.state) + "</b> after " + std::to_string(ro.stages_opened) +
                   " stage" + (ro.stages_opened == 1 ? "" : "s") +
-                  (ro.stopped_at_s ? "; first stopped at " + fmt_seconds(*ro.stopped_at_s) : std::string()) + ".</p>\n";
+                  (ro.stopped_at_s ? "; first stopped at " + models::human_duration(*ro.stopped_at_s) : std::string()) + ".</p>\n";
   Table t({{"Time", true}, {"Stage", true}, {"Decision", false}, {"Offered", true}, {"Reports", true},
            {"Failures", true}, {"Rollbacks", true}, {"Crashes", true}, {"Evidence", false}});
   std::size_t ramps = 0;
@@ -925,7 +903,7 @@ std::string run_report_html(const RunHtmlInput& in) {
   const bool stopped = r.rollout.stopped_at_s.has_value();
   page.raw("<div class=\"verdict\">" +
            tile(fmt_percent(static_cast<double>(t.updated) / devices), "updated at the end") +
-           tile(t.time_to_95pct_s ? fmt_seconds(*t.time_to_95pct_s) : "not reached", "until 95 % updated") +
+           tile(t.time_to_95pct_s ? models::human_duration(*t.time_to_95pct_s) : "not reached", "until 95 % updated") +
            tile(fmt_count(static_cast<double>(t.rolled_back)), "rolled back") +
            tile(fmt_count(static_cast<double>(t.bricked)), "bricked", t.bricked > 0 ? "fail" : "") +
            tile(fmt_usd(in.cost ? in.cost->total_usd : 0), "total cost") +
@@ -971,7 +949,7 @@ std::string run_report_html(const RunHtmlInput& in) {
   run.row({{"seed", false}, {std::to_string(r.run.seed), false}});
   run.row({{"events", false}, {fmt_count(static_cast<double>(r.run.events)), false}});
   run.row({{"ended", false}, {esc(r.run.status), false}});
-  run.row({{"wall time", false}, {fmt_seconds(r.run.wall_s), false}});
+  run.row({{"wall time", false}, {models::human_duration(r.run.wall_s), false}});
   run.row({{"state per device", false}, {fmt_num(r.run.bytes_per_device) + " B", false}});
   page.raw(run.done());
   return page.finish(in.command, in.version);
