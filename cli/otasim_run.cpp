@@ -181,8 +181,8 @@ int run_replicated(const Scenario& scenario, const ReleaseArtifacts& artifacts, 
               scenario.name.c_str(), replications, static_cast<unsigned long long>(base_seed),
               static_cast<unsigned long long>(scenario.devices), scenario.horizon_s / 3600.0, threads);
   std::fputs(summary_table(summaries, kTableMetrics).c_str(), stdout);
-  std::printf("summary: %s/summary.json, %s/replications.csv; replication 0: %s/report.json, %s/series.csv\n",
-              out_dir.c_str(), out_dir.c_str(), out_dir.c_str(), out_dir.c_str());
+  std::printf("summary: %s/summary.json, %s/replications.csv; replication 0: %s/report.json, %s/series.csv%s\n",
+              out_dir.c_str(), out_dir.c_str(), out_dir.c_str(), out_dir.c_str(), html.outputs.describe().c_str());
   return 0;
 }
 
@@ -417,6 +417,7 @@ int otasim_run(int argc, char** argv) {
   std::printf("  run          %llu events in %.2f s, %.0f bytes/device, peak RSS %.0f MB\n",
               static_cast<unsigned long long>(report.run.events), report.run.wall_s, report.run.bytes_per_device,
               static_cast<double>(report.run.peak_rss_bytes) / 1e6);
-  std::printf("report: %s/report.json, %s/series.csv\n", out_dir.c_str(), out_dir.c_str());
+  std::printf("report: %s/report.json, %s/series.csv%s\n", out_dir.c_str(), out_dir.c_str(),
+              html_req.outputs.describe().c_str());
   return 0;
 }

@@ -215,7 +215,7 @@ int otasim_sweep(int argc, char** argv) {
     std::cerr << "otasim sweep: " << err << "\n";
     return 1;
   }
-  std::printf("otasim sweep: %zu points x %zu replications of %s -> %s\n", points.size(), reps,
-              cmd.scenario.name.c_str(), out_path.c_str());
+  std::printf("otasim sweep: %zu points x %zu replications of %s -> %s%s\n", points.size(), reps,
+              cmd.scenario.name.c_str(), out_path.c_str(), report_outputs.describe().c_str());
   return 0;
 }

@@ -24,6 +24,11 @@ namespace ota::cli {
 struct ReportOutputs {
   std::string html, pdf;
   bool any() const { return !html.empty() || !pdf.empty(); }
+  // "; to read: REPORT.html, REPORT.pdf" for a summary line, or "".
+  std::string describe() const {
+    if (!any()) return {};
+    return "; to read: " + html + (!html.empty() && !pdf.empty() ? ", " : "") + pdf;
+  }
 };
 
 inline void add_report_options(boost::program_options::options_description& opts, ReportOutputs& out) {
