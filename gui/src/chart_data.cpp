@@ -377,6 +377,43 @@ std::vector<ChartData> live_charts(const RunReport& partial, const RunReport* ba
   return charts;
 }
 
+ChartData clip_to(const ChartData& chart, double lo, double hi) {
+  ChartData out = chart;
+  out.x_max = hi;
+  out.x_active = std::clamp(chart.x_active, lo, hi);
+  for (SeriesData& s : out.series) {
+    const bool continuous = s.kind == SeriesKind::Line || s.kind == SeriesKind::Area || s.kind == SeriesKind::Step;
+    const std::size_t n = std::min(s.x.size(), s.y.size());
+    // The value at time t, between points i-1 and i.
+    auto at = [&](std::size_t i, double t) {
+      if (i == 0) return s.y[0];
+      if (s.kind == SeriesKind::Step || !(s.x[i] > s.x[i - 1])) return s.y[i - 1];
+      return s.y[i - 1] + (s.y[i] - s.y[i - 1]) * (t - s.x[i - 1]) / (s.x[i] - s.x[i - 1]);
+    };
+    SeriesData kept = s;
+    kept.x.clear();
+    kept.y.clear();
+    kept.labels.clear();
+    auto push = [&](double x, double y, const std::string& label) {
+      kept.x.push_back(x);
+      kept.y.push_back(y);
+      if (!s.labels.empty()) kept.labels.push_back(label);
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string label = i < s.labels.size() ? s.labels[i] : std::string();
+      if (s.x[i] < lo) continue;
+      if (continuous && kept.x.empty() && i > 0 && s.x[i] > lo) push(lo, at(i, lo), {});
+      if (s.x[i] > hi) {
+        if (continuous && i > 0) push(hi, at(i, hi), {});
+        break;
+      }
+      push(s.x[i], s.y[i], label);
+    }
+    s = std::move(kept);
+  }
+  return out;
+}
+
 std::string chart_csv(const ChartData& chart) {
   auto quoted = [](const std::string& s) {
     if (s.find_first_of(",\"\n") == std::string::npos) return s;

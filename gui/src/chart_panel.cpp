@@ -4,7 +4,10 @@
 #include <QBuffer>
 #include <QChart>
 #include <QChartView>
+#include <QCoreApplication>
 #include <QFileDialog>
+#include <QImage>
+#include <QInputDialog>
 #include <QGraphicsLineItem>
 #include <QGraphicsSimpleTextItem>
 #include <QHBoxLayout>
@@ -25,6 +28,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "ota/models/report/report.hpp"
 
@@ -595,23 +599,53 @@ QString save_atomically(const QString& path, const std::function<bool(QIODevice&
 
 }  // namespace
 
-QString ChartPanel::export_png(const QString& path) const {
-  const QPixmap pixmap = frame_->grab();
-  return save_atomically(path, [&](QIODevice& out) { return pixmap.save(&out, "PNG"); });
+QImage ChartPanel::image(double scale) const {
+  scale = std::clamp(scale, 0.25, 8.0);
+  QImage image((QSizeF(frame_->size()) * scale).toSize(), QImage::Format_ARGB32_Premultiplied);
+  image.setDevicePixelRatio(scale);
+  image.fill(Qt::white);
+  QPainter painter(&image);
+  painter.setRenderHint(QPainter::Antialiasing);
+  painter.setRenderHint(QPainter::TextAntialiasing);
+  frame_->render(&painter);
+  painter.end();
+  return image;
+}
+
+QString ChartPanel::export_png(const QString& path, double scale) const {
+  const QImage picture = image(scale);
+  return save_atomically(path, [&](QIODevice& out) { return picture.save(&out, "PNG"); });
 }
 
 QByteArray ChartPanel::svg_document() const {
+  // SVG output does not clip what Qt paints outside the plot area: when the
+  // view shows part of the run, a twin panel draws only that part.
+  const auto [lo, hi] = time_range();
+  const double end = data_.x_max > 0 ? data_.x_max : hi;
+  std::unique_ptr<ChartPanel> twin;
+  const ChartPanel* drawn = this;
+  if (lo > 1e-9 || hi < end - 1e-9) {
+    twin = std::make_unique<ChartPanel>(QString::fromStdString(data_.title));
+    twin->setAttribute(Qt::WA_DontShowOnScreen);
+    twin->resize(size());
+    twin->show();
+    twin->set_data(clip_to(data_, lo, hi));
+    twin->set_time_range(lo, hi);
+    twin->frame_->resize(frame_->size());
+    QCoreApplication::processEvents();
+    drawn = twin.get();
+  }
   QBuffer buffer;
   buffer.open(QIODevice::WriteOnly);
   QSvgGenerator svg;
   svg.setOutputDevice(&buffer);
-  svg.setSize(frame_->size());
-  svg.setViewBox(QRect(QPoint(0, 0), frame_->size()));
+  svg.setSize(drawn->frame_->size());
+  svg.setViewBox(QRect(QPoint(0, 0), drawn->frame_->size()));
   svg.setTitle(QString::fromStdString(data_.title));
   svg.setDescription(tr("otasim planner chart"));
   QPainter painter;
   if (!painter.begin(&svg)) return {};
-  frame_->render(&painter);
+  drawn->frame_->render(&painter);
   if (!painter.end()) return {};
   return buffer.data();
 }
@@ -635,7 +669,17 @@ void ChartPanel::ask_and_export(const QString& kind) {
                                                         : tr("CSV (*.csv)");
   const QString path = QFileDialog::getSaveFileName(this, tr("Export chart"), suggested, filter);
   if (path.isEmpty()) return;
-  const QString err = kind == QLatin1String("png")   ? export_png(path)
+  double scale = 2;
+  if (kind == QLatin1String("png")) {
+    bool ok = false;
+    scale = QInputDialog::getDouble(this, tr("Export PNG"),
+                                    tr("Scale (the chart on screen is %1 × %2 pixels):")
+                                        .arg(frame_->width())
+                                        .arg(frame_->height()),
+                                    2.0, 0.25, 8.0, 2, &ok);
+    if (!ok) return;
+  }
+  const QString err = kind == QLatin1String("png")   ? export_png(path, scale)
                       : kind == QLatin1String("svg") ? export_svg(path)
                                                      : export_csv(path);
   emit status_message(err.isEmpty() ? tr("Exported %1").arg(path) : err);

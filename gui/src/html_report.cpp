@@ -800,43 +800,6 @@ std::string wilson_bar(double low, double high, double share, double required) {
          "\" y=\"0\" width=\"2\" height=\"16\" fill=\"#b3261e\"/></svg>";
 }
 
-// `chart` cut at `hi` hours: SVG cannot clip what Qt draws past the plot area,
-// so what lies beyond the span shown is dropped, with each line carried to the
-// edge at its value there.
-ChartData cut_at(const ChartData& chart, double hi) {
-  ChartData out = chart;
-  out.x_max = hi;
-  out.x_active = std::min(chart.x_active, hi);
-  for (SeriesData& s : out.series) {
-    SeriesData kept = s;
-    kept.x.clear();
-    kept.y.clear();
-    kept.labels.clear();
-    for (std::size_t i = 0; i < s.x.size(); ++i) {
-      if (s.x[i] <= hi) {
-        kept.x.push_back(s.x[i]);
-        if (i < s.y.size()) kept.y.push_back(s.y[i]);
-        if (i < s.labels.size()) kept.labels.push_back(s.labels[i]);
-        continue;
-      }
-      const bool line = s.kind == SeriesKind::Line || s.kind == SeriesKind::Area || s.kind == SeriesKind::Step;
-      if (line && i < s.y.size()) {
-        double y = s.y[i];
-        if (i > 0 && s.kind != SeriesKind::Step && s.x[i] > s.x[i - 1])
-          y = s.y[i - 1] + (s.y[i] - s.y[i - 1]) * (hi - s.x[i - 1]) / (s.x[i] - s.x[i - 1]);
-        else if (i > 0 && s.kind == SeriesKind::Step)
-          y = s.y[i - 1];
-        kept.x.push_back(hi);
-        kept.y.push_back(y);
-        if (!s.labels.empty()) kept.labels.emplace_back();
-      }
-      break;
-    }
-    s = std::move(kept);
-  }
-  return out;
-}
-
 // The chart as SVG, and the hours its time axis spans.
 std::pair<std::string, double> draw_chart(const ChartData& chart, int width, int height) {
   const HeadlessQt qt;
@@ -847,12 +810,7 @@ std::pair<std::string, double> draw_chart(const ChartData& chart, int width, int
   panel.set_data(chart);  // shows the span where the run changes, as the planner does
   QCoreApplication::processEvents();
   const double hi = panel.time_range().second;
-  if (hi < chart.x_max) {
-    panel.set_data(cut_at(chart, hi));
-    panel.reset_time_range();
-    QCoreApplication::processEvents();
-  }
-  const QByteArray svg = panel.svg_document();
+  const QByteArray svg = panel.svg_document();  // clipped to the span shown
   return {std::string(svg.constData(), static_cast<std::size_t>(svg.size())), std::min(hi, chart.x_max)};
 }
 

@@ -67,6 +67,19 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
 MainWindow::~MainWindow() = default;
 
+QString MainWindow::export_all_charts(const QString& dir, double png_scale) {
+  const QDir out(dir);
+  if (!out.exists()) return tr("Cannot export into %1: no such folder").arg(dir);
+  for (ChartPanel* panel : charts_) {
+    const QString base = out.filePath(QString::fromStdString(panel->data().id.empty() ? "chart" : panel->data().id));
+    for (const QString& err : {panel->export_png(base + QStringLiteral(".png"), png_scale),
+                               panel->export_svg(base + QStringLiteral(".svg")),
+                               panel->export_csv(base + QStringLiteral(".csv"))})
+      if (!err.isEmpty()) return err;
+  }
+  return {};
+}
+
 void MainWindow::build_actions() {
   QToolBar* bar = addToolBar(tr("Planner"));
   bar->setObjectName(QStringLiteral("planner_toolbar"));
@@ -96,6 +109,16 @@ void MainWindow::build_actions() {
   baseline_action_->setToolTip(tr("Compare the next runs with this one: dashed on every chart, side by side in "
                                   "the totals"));
   clear_baseline_action_ = bar->addAction(tr("Clear baseline"), this, &MainWindow::clear_baseline);
+  bar->addSeparator();
+  QAction* export_all = bar->addAction(tr("Export charts…"), this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Export all charts into"));
+    if (dir.isEmpty()) return;
+    const QString err = export_all_charts(dir);
+    set_status(err.isEmpty() ? tr("Exported %1 charts (PNG at 2×, SVG, CSV) into %2").arg(charts_.size()).arg(dir)
+                             : err);
+  });
+  export_all->setShortcut(Qt::CTRL | Qt::SHIFT | Qt::Key_E);
+  export_all->setToolTip(tr("Every chart as PNG (twice the screen size), SVG and CSV into one folder (Ctrl+Shift+E)"));
   bar->addSeparator();
   bar->addWidget(new QLabel(tr(" Replications ")));
   replications_ = new QSpinBox;

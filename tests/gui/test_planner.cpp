@@ -15,6 +15,7 @@
 #include <QScrollArea>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QSvgRenderer>
 #include <QTemporaryDir>
 #include <QtCharts>
 #include <QtTest>
@@ -23,6 +24,7 @@
 #include <cmath>
 #include <set>
 
+#include "ota/gui/chart_data.hpp"
 #include "ota/gui/chart_panel.hpp"
 #include "ota/gui/compare_table.hpp"
 #include "ota/gui/main_window.hpp"
@@ -417,9 +419,12 @@ class PlannerTest : public QObject {
       QCOMPARE(panel->export_png(base + ".png"), QString());
       QImage image(base + ".png");
       QVERIFY(!image.isNull());
-      const qreal dpr = panel->frame()->devicePixelRatioF();
-      QCOMPARE(image.size(), panel->frame()->size() * dpr);
-      QVERIFY(image.width() >= 200 && image.height() >= 150);
+      QCOMPARE(image.size(), panel->frame()->size() * 2);  // twice the screen size by default
+      QVERIFY(image.width() >= 400 && image.height() >= 300);
+      QCOMPARE(panel->export_png(base + "-x1.png", 1.0), QString());
+      QCOMPARE(QImage(base + "-x1.png").size(), panel->frame()->size());
+      QCOMPARE(panel->export_png(base + "-x4.png", 4.0), QString());
+      QCOMPARE(QImage(base + "-x4.png").size(), panel->frame()->size() * 4);
       // Not a blank image: a chart has many colours (lines, fills, text).
       std::set<QRgb> colours;
       for (int y = 0; y < image.height(); y += 3)
@@ -446,6 +451,90 @@ class PlannerTest : public QObject {
     // A path that cannot be written: an error naming it, no crash.
     const QString bad = dir.filePath("missing/dir/x.png");
     QVERIFY(w.charts()[0]->export_png(bad).contains(bad));
+  }
+
+  // A chart zoomed into part of the run exports only that part as SVG: nothing
+  // is painted in the margin right of the plot (Qt's SVG output does not clip).
+  void svg_export_clipped_to_the_span_shown() {
+    MainWindow w;
+    w.resize(1400, 900);
+    w.show();
+    QCOMPARE(w.open_file(source_path("scenarios/default.json")), QString());
+    QCOMPARE(run_to_end(w), RunEnd::Completed);
+    ChartPanel* panel = w.charts()[0];  // adoption: filled areas up to the horizon
+    QApplication::processEvents();
+    for (const auto& [lo, hi] : {std::pair{0.0, 30.0}, std::pair{20.0, 45.0}}) {
+      panel->set_time_range(lo, hi);
+      QApplication::processEvents();
+      const QByteArray svg = panel->svg_document();
+      QVERIFY(svg.size() > 2000);
+      QSvgRenderer renderer(svg);
+      QVERIFY(renderer.isValid());
+      QImage picture(panel->frame()->size(), QImage::Format_ARGB32);
+      picture.fill(Qt::white);
+      QPainter painter(&picture);
+      renderer.render(&painter, QRectF(QPointF(0, 0), QSizeF(panel->frame()->size())));
+      painter.end();
+      // The plot area in frame coordinates.
+      const QRectF plot = panel->chart()->plotArea();
+      const QPoint top_right = panel->view()->mapTo(panel->frame(), panel->view()->mapFromScene(plot.topRight()));
+      const QPoint bottom_right =
+          panel->view()->mapTo(panel->frame(), panel->view()->mapFromScene(plot.bottomRight()));
+      int coloured = 0, looked = 0;
+      for (int y = top_right.y() + 4; y < bottom_right.y() - 4; y += 2)
+        for (int x = top_right.x() + 4; x < picture.width() - 2; x += 2) {
+          ++looked;
+          if (QColor(picture.pixel(x, y)).hsvSaturation() > 90) ++coloured;
+        }
+      QVERIFY(looked > 50);
+      QVERIFY2(coloured == 0, qPrintable(QStringLiteral("%1 coloured pixels right of the plot at [%2, %3] h")
+                                             .arg(coloured).arg(lo).arg(hi)));
+    }
+    // The pure part: what the window keeps.
+    ota::gui::ChartData d;
+    d.x_max = 10;
+    ota::gui::SeriesData line;
+    line.kind = ota::gui::SeriesKind::Line;
+    line.x = {0, 4, 8};
+    line.y = {0, 40, 80};
+    ota::gui::SeriesData step = line;
+    step.kind = ota::gui::SeriesKind::Step;
+    ota::gui::SeriesData events;
+    events.kind = ota::gui::SeriesKind::Events;
+    events.x = {1, 5, 9};
+    events.y = {1, 1, 1};
+    events.labels = {"a", "b", "c"};
+    d.series = {line, step, events};
+    const ota::gui::ChartData c = ota::gui::clip_to(d, 2, 6);
+    QCOMPARE(c.x_max, 6.0);
+    QCOMPARE(c.series[0].x, (std::vector<double>{2, 4, 6}));
+    QCOMPARE(c.series[0].y, (std::vector<double>{20, 40, 60}));  // interpolated at both edges
+    QCOMPARE(c.series[1].x, (std::vector<double>{2, 4, 6}));
+    QCOMPARE(c.series[1].y, (std::vector<double>{0, 40, 40}));   // held: a step keeps its level
+    QCOMPARE(c.series[2].x, (std::vector<double>{5}));
+    QCOMPARE(c.series[2].labels, (std::vector<std::string>{"b"}));
+  }
+
+  // Every chart into one folder, as a person asks for it: Ctrl+Shift+E is the action.
+  void export_all_charts_into_a_folder() {
+    MainWindow w;
+    w.show();
+    QCOMPARE(w.open_file(source_path("scenarios/cellular-cost-delta.json")), QString());
+    QCOMPARE(run_to_end(w), RunEnd::Completed);
+    QAction* action = nullptr;
+    for (QAction* a : w.findChildren<QAction*>())
+      if (a->shortcut() == QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E)) action = a;
+    QVERIFY(action);
+    QTemporaryDir dir;
+    QCOMPARE(w.export_all_charts(dir.path()), QString());
+    QCOMPARE(static_cast<std::size_t>(QDir(dir.path()).entryList(QDir::Files).size()), 3 * w.charts().size());
+    for (ChartPanel* panel : w.charts()) {
+      const QString base = dir.filePath(QString::fromStdString(panel->data().id));
+      QCOMPARE(QImage(base + ".png").size(), panel->frame()->size() * 2);
+      QVERIFY(QFileInfo(base + ".svg").size() > 2000);
+      QVERIFY(QFileInfo(base + ".csv").size() > 20);
+    }
+    QVERIFY(w.export_all_charts(dir.filePath("no/such")).contains("no/such"));
   }
 
   // Replications > 1: means with confidence intervals, and the paired difference's interval.

@@ -75,6 +75,13 @@ double activity_end_h(const models::RunReport& report);
 // is the report's total cost.
 std::vector<double> cumulative_cost_usd(const models::RunReport& report);
 
+// `chart` as seen through a time window [lo_h, hi_h]: the points inside it,
+// each line, area and step carried to both edges at its value there
+// (interpolated for lines and areas, held for steps), events and markers
+// outside it dropped; x_max becomes hi_h. What an SVG export draws, since SVG
+// output does not clip what Qt paints outside the plot area.
+ChartData clip_to(const ChartData& chart, double lo_h, double hi_h);
+
 // The chart's data as CSV: "series,t_h,value,label", one row per point.
 std::string chart_csv(const ChartData& chart);
 

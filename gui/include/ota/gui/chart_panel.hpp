@@ -8,6 +8,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QImage>
 #include <QString>
 #include <QWidget>
 
@@ -46,10 +47,14 @@ class ChartPanel : public QWidget {
 
   // Exports. Each writes through a temporary file renamed into place and
   // returns an empty string or an error message naming the file.
-  // PNG: the frame as on screen (its size times the device pixel ratio).
-  QString export_png(const QString& path) const;
+  // PNG: the frame at `scale` times its size on screen (2: twice as many
+  // pixels each way, for slides and print).
+  QString export_png(const QString& path, double scale = 2.0) const;
+  // SVG: the frame as vectors, only the time span shown (clipped to the plot).
   QString export_svg(const QString& path) const;
-  // The SVG document export_svg writes (empty when painting failed).
+  // The picture export_png writes, and the document export_svg writes (empty
+  // when painting failed).
+  QImage image(double scale) const;
   QByteArray svg_document() const;
   QString export_csv(const QString& path) const;
 

@@ -53,6 +53,11 @@ class MainWindow : public QMainWindow {
   bool keep_as_baseline();
   void clear_baseline();
 
+  // Writes every chart into `dir` as ID.png (at `png_scale` times its size on
+  // screen), ID.svg (the span shown) and ID.csv. Returns an empty string or
+  // the first error, naming the file.
+  QString export_all_charts(const QString& dir, double png_scale = 2.0);
+
   bool running() const;
   bool scenario_valid() const { return valid_; }
   std::shared_ptr<const RunResult> current_result() const { return current_; }
