@@ -161,10 +161,16 @@ ChartData adoption_chart(const RunReport& current, const RunReport* baseline) {
 }
 
 ChartData failures_chart(const RunReport& current, const RunReport* baseline) {
-  ChartData c = make_chart("failures", "Failures, rollbacks, bricks (cumulative)", "devices / crashes", "", current,
+  ChartData c = make_chart("failures", "Failures, rollbacks, bricks", "devices / attempts / crashes", "", current,
                            baseline);
+  // Devices that failed for good (refused, or gave up after max_attempts): the
+  // table's "failed". Failed attempts that were retried are another count
+  // (transfer drops, rejected transfers) and carry their own name.
   add_pair(c, current, baseline, [](const RunReport& r) {
-    return line("failures", 0xe53935, bin_ends_h(r.series), cumulative(r.series.failures));
+    return line("failed devices", 0xe53935, bin_ends_h(r.series), as_doubles(r.series.refused), SeriesKind::Step);
+  });
+  add_pair(c, current, baseline, [](const RunReport& r) {
+    return line("failed attempts (retried)", 0xef9a9a, bin_ends_h(r.series), cumulative(r.series.failures));
   });
   add_pair(c, current, baseline, [](const RunReport& r) {
     return line("rollbacks", 0xfb8c00, bin_ends_h(r.series), cumulative(r.series.rollbacks));

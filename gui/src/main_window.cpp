@@ -33,7 +33,7 @@ namespace ota::gui {
 namespace {
 
 const char* const kChartTitles[] = {
-    "Adoption by version and state", "Stage timeline and gate decisions", "Failures, rollbacks, bricks (cumulative)",
+    "Adoption by version and state", "Stage timeline and gate decisions", "Failures, rollbacks, bricks",
     "Server requests, queue and wait", "Bandwidth and cumulative cost",   "Battery deferrals",
 };
 static_assert(std::size(kChartTitles) == kChartCount);

@@ -515,6 +515,32 @@ class PlannerTest : public QObject {
     QCOMPARE(c.series[2].labels, (std::vector<std::string>{"b"}));
   }
 
+  // The failures chart says what the table says: its "failed devices" line
+  // ends at the table's failed count; retried attempts are named as such.
+  void failure_chart_matches_the_table() {
+    MainWindow w;
+    w.show();
+    QCOMPARE(w.open_file(source_path("scenarios/default.json")), QString());
+    QCOMPARE(run_to_end(w), RunEnd::Completed);
+    const ota::models::RunReport& r = w.current_result()->first();
+    const ota::gui::ChartData& c = w.charts()[2]->data();
+    QCOMPARE(QString::fromStdString(c.id), QStringLiteral("failures"));
+    const ota::gui::SeriesData* failed = nullptr;
+    const ota::gui::SeriesData* attempts = nullptr;
+    for (const auto& s : c.series) {
+      if (s.name == "failed devices") failed = &s;
+      if (s.name == "failed attempts (retried)") attempts = &s;
+      QVERIFY2(s.name != "failures", "an unqualified 'failures' line reads as the table's failed devices");
+    }
+    QVERIFY(failed && attempts);
+    QCOMPARE(failed->y.back(), static_cast<double>(r.totals.failed));
+    double retried = 0;
+    for (auto f : r.series.failures) retried += static_cast<double>(f);
+    QCOMPARE(attempts->y.back(), retried);
+    QVERIFY(retried > 100);            // default.json: hundreds of dropped transfers, retried...
+    QCOMPARE(r.totals.failed, 0ull);   // ...and no device that failed for good
+  }
+
   // Every chart into one folder, as a person asks for it: Ctrl+Shift+E is the action.
   void export_all_charts_into_a_folder() {
     MainWindow w;

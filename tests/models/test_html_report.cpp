@@ -82,7 +82,7 @@ TEST_CASE("otasim run --html: one self-contained file with the run's own numbers
   CHECK(count(html, "<figure>") == 6);
   CHECK(count(html, "role=\"img\" class=\"chart\"") == 6);
   for (const char* title : {"Adoption by version and state", "Stage timeline and gate decisions",
-                            "Failures, rollbacks, bricks (cumulative)", "Battery deferrals"})
+                            "Failures, rollbacks, bricks", "Battery deferrals"})
     CHECK(html.find(title) != std::string::npos);
   // The numbers are the report's.
   const nlohmann::json report = nlohmann::json::parse(read(dir / "out" / "report.json"));
