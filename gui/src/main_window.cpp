@@ -11,6 +11,8 @@
 #include <QGridLayout>
 #include <QLabel>
 #include <QListWidget>
+#include <QMenu>
+#include <QMenuBar>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProgressBar>
@@ -27,6 +29,7 @@
 #include "ota/gui/compare_table.hpp"
 #include "ota/gui/scenario_form.hpp"
 #include "ota/models/report/report.hpp"
+#include "ota/version.hpp"
 
 namespace ota::gui {
 
@@ -96,7 +99,8 @@ void MainWindow::build_actions() {
   });
   save_action_->setShortcut(QKeySequence::Save);
   save_as_action_ = bar->addAction(tr("Save as…"), this, &MainWindow::save_as_dialog);
-  save_as_action_->setShortcut(QKeySequence::SaveAs);
+  // Explicit: QKeySequence::SaveAs is empty where no desktop theme maps it.
+  save_as_action_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
   bar->addSeparator();
   run_action_ = bar->addAction(st->standardIcon(QStyle::SP_MediaPlay), tr("Run"), this, [this] { start_run(); });
   run_action_->setShortcut(Qt::CTRL | Qt::Key_R);
@@ -110,15 +114,15 @@ void MainWindow::build_actions() {
                                   "the totals"));
   clear_baseline_action_ = bar->addAction(tr("Clear baseline"), this, &MainWindow::clear_baseline);
   bar->addSeparator();
-  QAction* export_all = bar->addAction(tr("Export charts…"), this, [this] {
+  export_all_action_ = bar->addAction(tr("Export charts…"), this, [this] {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Export all charts into"));
     if (dir.isEmpty()) return;
     const QString err = export_all_charts(dir);
     set_status(err.isEmpty() ? tr("Exported %1 charts (PNG at 2×, SVG, CSV) into %2").arg(charts_.size()).arg(dir)
                              : err);
   });
-  export_all->setShortcut(Qt::CTRL | Qt::SHIFT | Qt::Key_E);
-  export_all->setToolTip(tr("Every chart as PNG (twice the screen size), SVG and CSV into one folder (Ctrl+Shift+E)"));
+  export_all_action_->setShortcut(Qt::CTRL | Qt::SHIFT | Qt::Key_E);
+  export_all_action_->setToolTip(tr("Every chart as PNG (twice the screen size), SVG and CSV into one folder (Ctrl+Shift+E)"));
   bar->addSeparator();
   bar->addWidget(new QLabel(tr(" Replications ")));
   replications_ = new QSpinBox;
@@ -127,6 +131,44 @@ void MainWindow::build_actions() {
   replications_->setToolTip(tr("More than one: the table shows means with 95 % confidence intervals, and the "
                                "charts show replication 1 (the scenario's seed)"));
   bar->addWidget(replications_);
+  build_menus();
+}
+
+// The menu bar holds every toolbar action (the same QAction objects, so one
+// shortcut each) and what a toolbar has no room for.
+void MainWindow::build_menus() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(open_action_);
+  file->addAction(save_action_);
+  file->addAction(save_as_action_);
+  file->addSeparator();
+  file->addAction(export_all_action_);
+  file->addSeparator();
+  QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+  quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
+  QMenu* run = menuBar()->addMenu(tr("&Run"));
+  run->addAction(run_action_);
+  run->addAction(cancel_action_);
+  run->addSeparator();
+  run->addAction(baseline_action_);
+  run->addAction(clear_baseline_action_);
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  QAction* active = view->addAction(tr("&Active span"), this, [this] {
+    for (ChartPanel* c : charts_) c->fit_activity();
+  });
+  active->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
+  active->setToolTip(tr("Every chart shows the span where the runs change"));
+  QAction* whole = view->addAction(tr("&Whole run"), this, [this] {
+    for (ChartPanel* c : charts_) c->reset_time_range();
+  });
+  whole->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(tr("&About otasim"), this, [this] {
+    QMessageBox::about(this, tr("About otasim"),
+                       tr("<b>otasim planner</b> %1<br>What will this firmware rollout do to my fleet?<br>"
+                          "Scenario format: scenarios/README.md; command line: <code>otasim --help</code>.")
+                           .arg(QString::fromUtf8(ota::build_version()).toHtmlEscaped()));
+  });
 }
 
 void MainWindow::build_layout() {
@@ -238,7 +280,16 @@ QString MainWindow::open_file(const QString& path) {
   set_file(QFileInfo(path).absoluteFilePath());
   setWindowModified(false);
   validate();
-  set_status(tr("Opened %1").arg(path));
+  // The results on show were another scenario's: gone, the baseline stays
+  // (comparing this file with the last one is what a baseline is for).
+  const bool had_results = current_ != nullptr;
+  current_.reset();
+  partial_.reset();
+  show_results();
+  update_actions();
+  set_status(had_results ? tr("Opened %1; the previous results were cleared%2")
+                               .arg(path, baseline_ ? tr(" (the baseline is kept)") : QString())
+                         : tr("Opened %1").arg(path));
   return {};
 }
 

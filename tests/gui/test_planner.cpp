@@ -8,6 +8,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
 #include <QListWidget>
 #include <QPlainTextEdit>
 #include <QProcess>
@@ -17,6 +19,7 @@
 #include <QSpinBox>
 #include <QSvgRenderer>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QtCharts>
 #include <QtTest>
 
@@ -539,6 +542,58 @@ class PlannerTest : public QObject {
     QCOMPARE(attempts->y.back(), retried);
     QVERIFY(retried > 100);            // default.json: hundreds of dropped transfers, retried...
     QCOMPARE(r.totals.failed, 0ull);   // ...and no device that failed for good
+  }
+
+  // A menu bar with every action and its shortcut; the keyboard reaches them:
+  // Ctrl+Shift+S opens the save dialog (it did nothing before).
+  void menu_bar_and_shortcuts() {
+    MainWindow w;
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    QStringList menus;
+    for (QAction* a : w.menuBar()->actions()) menus << a->text().remove('&');
+    QCOMPARE(menus, (QStringList{"File", "Run", "View", "Help"}));
+    QStringList file_items;
+    for (QAction* a : w.menuBar()->actions().front()->menu()->actions())
+      if (!a->isSeparator()) file_items << a->text().remove('&');
+    QCOMPARE(file_items, (QStringList{"Open…", "Save", "Save as…", "Export charts…", "Quit"}));
+    QCOMPARE(w.run_action()->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_R));
+    QCOMPARE(w.open_file(source_path("scenarios/cellular-cost-full.json")), QString());
+    // Ctrl+Shift+S, typed: a save dialog comes up; Escape closes it.
+    QString seen;
+    QTimer::singleShot(0, [&] {
+      for (int i = 0; i < 200 && !QApplication::activeModalWidget(); ++i) QTest::qWait(10);
+      QWidget* modal = QApplication::activeModalWidget();
+      if (!modal) return;
+      seen = QString::fromLatin1(modal->metaObject()->className()) + ": " + modal->windowTitle();
+      QTest::keyClick(modal, Qt::Key_Escape);
+    });
+    QTest::keyClick(&w, Qt::Key_S, Qt::ControlModifier | Qt::ShiftModifier);
+    QCOMPARE(seen, QStringLiteral("QFileDialog: Save scenario"));
+  }
+
+  // Opening another file clears the results of the previous one from the
+  // charts and the table; a kept baseline stays.
+  void opening_another_file_clears_results() {
+    MainWindow w;
+    w.show();
+    QCOMPARE(w.open_file(source_path("scenarios/cellular-cost-full.json")), QString());
+    QCOMPARE(run_to_end(w), RunEnd::Completed);
+    QVERIFY(w.keep_as_baseline());
+    QCOMPARE(run_to_end(w), RunEnd::Completed);
+    QVERIFY(!w.charts()[0]->data().series.empty());
+    QCOMPARE(w.open_file(source_path("scenarios/cellular-cost-delta.json")), QString());
+    QVERIFY(w.current_result() == nullptr);
+    for (ChartPanel* c : w.charts()) QVERIFY(c->data().series.empty());
+    QVERIFY(w.baseline_result() != nullptr);
+    QVERIFY(w.status_text().contains("previous results were cleared (the baseline is kept)"));
+    // The next run is drawn against the kept baseline.
+    QCOMPARE(run_to_end(w), RunEnd::Completed);
+    bool dashed = false;
+    for (const auto& sd : w.charts()[0]->data().series) dashed = dashed || sd.baseline;
+    QVERIFY(dashed);
   }
 
   // Every chart into one folder, as a person asks for it: Ctrl+Shift+E is the action.

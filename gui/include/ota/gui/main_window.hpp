@@ -92,6 +92,7 @@ class MainWindow : public QMainWindow {
 
  private:
   void build_actions();
+  void build_menus();
   void build_layout();
   void on_form_edited();
   void on_json_typed();
@@ -135,6 +136,7 @@ class MainWindow : public QMainWindow {
   QAction* cancel_action_ = nullptr;
   QAction* baseline_action_ = nullptr;
   QAction* clear_baseline_action_ = nullptr;
+  QAction* export_all_action_ = nullptr;
 };
 
 }  // namespace ota::gui
