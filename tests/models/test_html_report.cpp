@@ -3,6 +3,7 @@
 // anything runs. (A real browser loads the reports in scripts/check-html-report.)
 #include <catch2/catch.hpp>
 
+#include "fleet_fixture.hpp"  // scenario_path
 #include "shell.hpp"
 
 #include <nlohmann/json.hpp>
@@ -17,17 +18,15 @@
 
 using ota::models::testing::Outcome;
 using ota::models::testing::otasim;
+using ota::models::testing::read_file;
+using ota::models::testing::scenario_path;
 using ota::models::testing::sh;
 
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string scenario(const std::string& name) { return std::string(OTA_SOURCE_DIR) + "/scenarios/" + name; }
-
 fs::path fresh_dir(const std::string& name) { return ota::models::testing::fresh_path("otasim-html-" + name, true); }
-
-std::string read(const fs::path& p) { return ota::models::testing::read_file(p); }
 
 std::size_t count(const std::string& text, const std::string& what) {
   std::size_t n = 0;
@@ -65,11 +64,11 @@ std::string usd(double v) {
 
 TEST_CASE("otasim run --html: one self-contained file with the run's own numbers", "[cli][html]") {
   const fs::path dir = fresh_dir("run");
-  const Outcome o = sh(otasim() + " run " + scenario("regression/crash-regression.json") + " --out " +
+  const Outcome o = sh(otasim() + " run " + scenario_path("regression/crash-regression.json") + " --out " +
                        (dir / "out").string() + " --html " + (dir / "r.html").string());
   INFO(o.out);
   REQUIRE(o.status == 0);
-  const std::string html = read(dir / "r.html");
+  const std::string html = read_file(dir / "r.html");
   CHECK(html.rfind("<!DOCTYPE html>", 0) == 0);
   // Self-contained: no script, no external file, no address but the SVG namespaces.
   CHECK(html.find("<script") == std::string::npos);
@@ -85,7 +84,7 @@ TEST_CASE("otasim run --html: one self-contained file with the run's own numbers
                             "Failures, rollbacks, bricks", "Battery deferrals"})
     CHECK(html.find(title) != std::string::npos);
   // The numbers are the report's.
-  const nlohmann::json report = nlohmann::json::parse(read(dir / "out" / "report.json"));
+  const nlohmann::json report = nlohmann::json::parse(read_file(dir / "out" / "report.json"));
   const auto& t = report["totals"];
   const double total = t["data_cost_usd"].get<double>() + t["server_egress_cost_usd"].get<double>() +
                        t["cdn_cost_usd"].get<double>() + t["service_cost_usd"].get<double>();
@@ -110,27 +109,27 @@ TEST_CASE("otasim run --html: one self-contained file with the run's own numbers
 
 TEST_CASE("otasim run --html: the same scenario and seed give the same report", "[cli][html]") {
   const fs::path dir = fresh_dir("same");
-  const std::string base = otasim() + " run " + scenario("default.json") + " --devices 2000 --out " + (dir / "out").string();
+  const std::string base = otasim() + " run " + scenario_path("default.json") + " --devices 2000 --out " + (dir / "out").string();
   REQUIRE(sh(base + " --html " + (dir / "a.html").string()).status == 0);
   REQUIRE(sh(base + " --html " + (dir / "b.html").string()).status == 0);
-  const std::string a = read(dir / "a.html"), b = read(dir / "b.html");
+  const std::string a = read_file(dir / "a.html"), b = read_file(dir / "b.html");
   CHECK(a != b);  // the footer names the file, the wall time differs...
   CHECK(without_run_specifics(a) == without_run_specifics(b));  // ...and nothing else
   // Replications: the same report for any thread count.
   const std::string reps = base + " --replications 4 --seed 9";
   REQUIRE(sh(reps + " --threads 1 --html " + (dir / "t1.html").string()).status == 0);
   REQUIRE(sh(reps + " --threads 3 --html " + (dir / "t3.html").string()).status == 0);
-  CHECK(without_run_specifics(read(dir / "t1.html")) == without_run_specifics(read(dir / "t3.html")));
+  CHECK(without_run_specifics(read_file(dir / "t1.html")) == without_run_specifics(read_file(dir / "t3.html")));
 }
 
 TEST_CASE("otasim run --baseline: what changed in the scenario and in the results", "[cli][html]") {
   const fs::path dir = fresh_dir("baseline");
-  const Outcome o = sh(otasim() + " run " + scenario("cellular-cost-delta.json") + " --baseline " +
-                       scenario("cellular-cost-full.json") + " --devices 2000 --out " + (dir / "out").string() +
+  const Outcome o = sh(otasim() + " run " + scenario_path("cellular-cost-delta.json") + " --baseline " +
+                       scenario_path("cellular-cost-full.json") + " --devices 2000 --out " + (dir / "out").string() +
                        " --html " + (dir / "cmp.html").string());
   INFO(o.out);
   REQUIRE(o.status == 0);
-  const std::string html = read(dir / "cmp.html");
+  const std::string html = read_file(dir / "cmp.html");
   CHECK(html.find("What changed in the scenario") != std::string::npos);
   CHECK(html.find("<td><code>/release/payload</code></td><td>&quot;full&quot;</td><td>&quot;delta&quot;</td>") !=
         std::string::npos);
@@ -144,7 +143,7 @@ TEST_CASE("otasim run --baseline: what changed in the scenario and in the result
 
 TEST_CASE("otasim run --html/--pdf/--baseline: bad flags are refused before anything runs", "[cli][html]") {
   const fs::path dir = fresh_dir("bad");
-  const std::string base = otasim() + " run " + scenario("default.json") + " --devices 500 --out " + (dir / "out").string();
+  const std::string base = otasim() + " run " + scenario_path("default.json") + " --devices 500 --out " + (dir / "out").string();
   Outcome o = sh(base + " --html " + (dir / "no" / "such" / "r.html").string());
   CHECK(o.status == 2);
   CHECK(o.out.find("--html") != std::string::npos);
@@ -152,7 +151,7 @@ TEST_CASE("otasim run --html/--pdf/--baseline: bad flags are refused before anyt
   o = sh(base + " --html " + dir.string());
   CHECK(o.status == 2);
   CHECK(o.out.find("is a directory") != std::string::npos);
-  o = sh(base + " --baseline " + scenario("default.json"));
+  o = sh(base + " --baseline " + scenario_path("default.json"));
   CHECK(o.status == 2);
   CHECK(o.out.find("--baseline compares in the HTML/PDF report") != std::string::npos);
   o = sh(base + " --html " + (dir / "r.html").string() + " --baseline " + (dir / "missing.json").string());
@@ -168,19 +167,19 @@ TEST_CASE("otasim run --html/--pdf/--baseline: bad flags are refused before anyt
 
 TEST_CASE("otasim sweep --html: each metric plotted over the grid with intervals", "[cli][html]") {
   const fs::path dir = fresh_dir("sweep");
-  const Outcome o = sh(otasim() + " sweep " + scenario("default.json") +
+  const Outcome o = sh(otasim() + " sweep " + scenario_path("default.json") +
                        " --devices 1000 --param /polling/interval_min=20,60 --param /rollout/selection=random,stratified"
                        " --replications 3 --metrics time_to_95pct_h,total_cost_usd --out " +
                        (dir / "s.csv").string() + " --html " + (dir / "s.html").string());
   INFO(o.out);
   REQUIRE(o.status == 0);
-  const std::string html = read(dir / "s.html");
+  const std::string html = read_file(dir / "s.html");
   CHECK(count(html, "<figure>") == 2);
   CHECK(count(html, "role=\"img\" class=\"chart\"") == 2);
   CHECK(html.find("/polling/interval_min") != std::string::npos);
   CHECK(html.find("/rollout/selection = stratified") != std::string::npos);  // one line per other value
   // Every point's mean is the CSV's.
-  std::istringstream csv(read(dir / "s.csv"));
+  std::istringstream csv(read_file(dir / "s.csv"));
   std::string line;
   std::getline(csv, line);
   std::size_t rows = 0;
@@ -200,16 +199,16 @@ TEST_CASE("otasim sweep --html: each metric plotted over the grid with intervals
 TEST_CASE("otasim check --html: pass or fail at the top, each expectation with its Wilson interval", "[cli][html]") {
   const fs::path dir = fresh_dir("check");
   // A passing policy.
-  Outcome o = sh(otasim() + " check " + scenario("regression/anti-rollback.json") + " --replications 4 --html " +
+  Outcome o = sh(otasim() + " check " + scenario_path("regression/anti-rollback.json") + " --replications 4 --html " +
                  (dir / "pass.html").string());
   INFO(o.out);
   REQUIRE(o.status == 0);
-  std::string html = read(dir / "pass.html");
+  std::string html = read_file(dir / "pass.html");
   CHECK(html.find("<div class=\"banner pass\">PASS: all 3 expectations hold</div>") != std::string::npos);
   CHECK(count(html, "<b class=\"pass\">PASS</b>") == 3);
   CHECK(html.find("[51.01 %, 100.00 %]") != std::string::npos);  // Wilson 95 % of 4/4: n / (n + z^2) = 0.5101
   // The same file with one expectation made impossible: FAIL, exit 1, report still written.
-  nlohmann::json s = nlohmann::json::parse(read(fs::path(scenario("regression/anti-rollback.json"))));
+  nlohmann::json s = nlohmann::json::parse(read_file(fs::path(scenario_path("regression/anti-rollback.json"))));
   s["check"]["expect"][0]["value"] = 12345;
   s["name"] = "anti-rollback-broken";
   {
@@ -220,7 +219,7 @@ TEST_CASE("otasim check --html: pass or fail at the top, each expectation with i
          (dir / "broken.json").string() + " --replications 4 --html " + (dir / "fail.html").string());
   INFO(o.out);
   CHECK(o.status == 1);
-  html = read(dir / "fail.html");
+  html = read_file(dir / "fail.html");
   CHECK(html.find("<div class=\"banner fail\">FAIL: 1 of 3 expectations do not hold</div>") != std::string::npos);
   CHECK(count(html, "<b class=\"fail\">FAIL</b>") == 1);
   CHECK(html.find("0/4 = 0.00 %") != std::string::npos);
@@ -231,18 +230,18 @@ TEST_CASE("otasim run --pdf: printed by headless Chromium", "[cli][html][pdf]") 
   if (sh("command -v chromium || command -v chromium-browser || command -v google-chrome").status != 0 &&
       std::getenv("OTASIM_CHROMIUM") == nullptr) {
     WARN("no Chromium on this machine: --pdf is refused (checked below), not printed");
-    const Outcome o = sh(otasim() + " run " + scenario("default.json") + " --devices 500 --out " +
+    const Outcome o = sh(otasim() + " run " + scenario_path("default.json") + " --devices 500 --out " +
                          (fresh_dir("nopdf") / "out").string() + " --pdf " + (fresh_dir("nopdf2") / "r.pdf").string());
     CHECK(o.status == 2);
     CHECK(o.out.find("Chromium") != std::string::npos);
     return;
   }
   const fs::path dir = fresh_dir("pdf");
-  const Outcome o = sh(otasim() + " run " + scenario("default.json") + " --devices 1000 --out " +
+  const Outcome o = sh(otasim() + " run " + scenario_path("default.json") + " --devices 1000 --out " +
                        (dir / "out").string() + " --pdf " + (dir / "r.pdf").string());
   INFO(o.out);
   REQUIRE(o.status == 0);
-  const std::string pdf = read(dir / "r.pdf");
+  const std::string pdf = read_file(dir / "r.pdf");
   CHECK(pdf.rfind("%PDF-", 0) == 0);
   CHECK(pdf.find("otasim run report: default") != std::string::npos);  // the title, in the document info
   // Several pages: the report's sections and six charts do not fit on one.
@@ -258,7 +257,7 @@ TEST_CASE("otasim run --pdf: printed by headless Chromium", "[cli][html][pdf]") 
 #else
 
 TEST_CASE("otasim built without the GUI refuses --html, naming how to get it", "[cli][html]") {
-  const Outcome o = sh(otasim() + " run " + scenario("default.json") + " --devices 500 --out " +
+  const Outcome o = sh(otasim() + " run " + scenario_path("default.json") + " --devices 500 --out " +
                        (fresh_dir("nogui") / "out").string() + " --html " + (fresh_dir("nogui2") / "r.html").string());
   CHECK(o.status == 2);
   CHECK(o.out.find("-DOTA_BUILD_GUI=ON") != std::string::npos);
