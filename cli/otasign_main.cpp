@@ -54,6 +54,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "ota/agent/artifact_verifier.hpp"
 #include "ota/agent/delta.hpp"
 #include "ota/agent/delta_encoder.hpp"
 #include "ota/agent/flash_area.hpp"

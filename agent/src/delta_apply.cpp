@@ -4,11 +4,30 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <new>
+#include <type_traits>
+
+#include <lzma.h>
 
 #include "detail/bytes.hpp"
 
 namespace ota::agent {
 namespace {
+
+// What DeltaApplier::decoder_handle_ holds.
+struct DecoderHandle {
+  lzma_stream stream;
+  lzma_allocator allocator;
+};
+static_assert(sizeof(DecoderHandle) == DeltaApplier::kDecoderHandleBytes,
+              "DeltaApplier::kDecoderHandleBytes no longer matches liblzma's lzma_stream + lzma_allocator");
+static_assert(alignof(DecoderHandle) <= 8);
+static_assert(std::is_trivially_destructible_v<DecoderHandle>);
+
+template <class Bytes>
+DecoderHandle& handle(Bytes& bytes) {
+  return *std::launder(reinterpret_cast<DecoderHandle*>(bytes.data()));
+}
 
 constexpr std::uint8_t kMaxVarintBytes = 5;
 constexpr std::size_t kArenaAlign = alignof(std::max_align_t);
@@ -37,16 +56,18 @@ DeltaHeaderResult parse_delta_header(std::span<const std::uint8_t> bytes) {
 
 DeltaApplier::DeltaApplier(const FlashArea& old_image, ByteSink& sink, DeltaApplyOptions options)
     : old_image_(old_image), sink_(sink), options_(options) {
-  allocator_.alloc = &DeltaApplier::arena_alloc;
-  allocator_.free = &DeltaApplier::arena_free;
-  allocator_.opaque = this;
+  auto* h = new (decoder_handle_.data()) DecoderHandle{LZMA_STREAM_INIT, {}};
+  h->allocator.alloc = &DeltaApplier::arena_alloc;
+  h->allocator.free = &DeltaApplier::arena_free;
+  h->allocator.opaque = this;
 }
 
 DeltaApplier::~DeltaApplier() { end_decoder(); }
 
 void DeltaApplier::end_decoder() {
-  if (stream_live_) lzma_end(&stream_);
-  stream_ = lzma_stream{};
+  lzma_stream& stream = handle(decoder_handle_).stream;
+  if (stream_live_) lzma_end(&stream);
+  stream = lzma_stream LZMA_STREAM_INIT;
   stream_live_ = false;
   arena_used_ = 0;
 }
@@ -145,9 +166,10 @@ DeltaStatus DeltaApplier::on_header() {
   lzma_options.dict_size = std::uint32_t{1} << h.dict_log2;
   const lzma_filter filters[2] = {{LZMA_FILTER_LZMA2, &lzma_options}, {LZMA_VLI_UNKNOWN, nullptr}};
   end_decoder();
-  stream_.allocator = &allocator_;
+  DecoderHandle& decoder = handle(decoder_handle_);
+  decoder.stream.allocator = &decoder.allocator;
   stream_live_ = true;
-  if (lzma_raw_decoder(&stream_, filters) != LZMA_OK) return DeltaStatus::DecoderFailed;
+  if (lzma_raw_decoder(&decoder.stream, filters) != LZMA_OK) return DeltaStatus::DecoderFailed;
 
   header_ = h;
   phase_ = Phase::Records;
@@ -158,20 +180,21 @@ DeltaStatus DeltaApplier::on_header() {
 
 DeltaStatus DeltaApplier::decode(std::span<const std::uint8_t> in) {
   if (stream_ended_) return DeltaStatus::CorruptPatch;  // bytes after the end of the stream
-  stream_.next_in = in.data();
-  stream_.avail_in = in.size();
+  lzma_stream& stream = handle(decoder_handle_).stream;
+  stream.next_in = in.data();
+  stream.avail_in = in.size();
   for (;;) {
-    stream_.next_out = decoded_.data();
-    stream_.avail_out = decoded_.size();
-    const lzma_ret ret = lzma_code(&stream_, LZMA_RUN);
-    const std::size_t got = decoded_.size() - stream_.avail_out;
+    stream.next_out = decoded_.data();
+    stream.avail_out = decoded_.size();
+    const lzma_ret ret = lzma_code(&stream, LZMA_RUN);
+    const std::size_t got = decoded_.size() - stream.avail_out;
     if (got != 0) {
       const DeltaStatus s = consume(std::span<const std::uint8_t>(decoded_.data(), got));
       if (s != DeltaStatus::Ok) return s;
     }
     if (ret == LZMA_STREAM_END) {
       stream_ended_ = true;
-      if (stream_.avail_in != 0) return DeltaStatus::CorruptPatch;
+      if (stream.avail_in != 0) return DeltaStatus::CorruptPatch;
       // The records stopped short of new_size.
       if (phase_ != Phase::Done) return DeltaStatus::OutputSizeMismatch;
       return DeltaStatus::Ok;
@@ -179,7 +202,7 @@ DeltaStatus DeltaApplier::decode(std::span<const std::uint8_t> in) {
     if (ret == LZMA_MEM_ERROR || ret == LZMA_MEMLIMIT_ERROR) return DeltaStatus::DecoderFailed;
     if (ret != LZMA_OK) return DeltaStatus::CorruptPatch;
     // Output space left over means the decoder has used up its input.
-    if (stream_.avail_out != 0) return DeltaStatus::Ok;
+    if (stream.avail_out != 0) return DeltaStatus::Ok;
   }
 }
 

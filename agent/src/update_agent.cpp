@@ -2,10 +2,15 @@
 
 namespace ota::agent {
 
+#if OTA_AGENT_DELTA
 bool UpdateAgent::Sink::write(std::span<const std::uint8_t> bytes) {
   status = writer_.write(bytes);
   return status.ok();
 }
+#else
+// The full-image-only agent: record, slot writer and session, no applier.
+static_assert(sizeof(UpdateAgent) < 1024, "a full-image-only UpdateAgent must stay under 1 KiB");
+#endif
 
 UpdateAgent::UpdateAgent(const AgentAreas& areas, const BootConfig& config, Verifier& verifier,
                          std::uint32_t hardware_id)
@@ -15,8 +20,13 @@ UpdateAgent::UpdateAgent(const AgentAreas& areas, const BootConfig& config, Veri
       hardware_id_(hardware_id),
       store_(areas.boot, config.scheme),
       log_(areas.boot, kProgressLogSector * areas.boot.sector_size()),
-      writer_(log_),
-      sink_(writer_) {}
+      writer_(log_)
+#if OTA_AGENT_DELTA
+      ,
+      sink_(writer_)
+#endif
+{
+}
 
 AgentStatus UpdateAgent::provision(FlashArea& boot_area, const BootConfig& config, const FirmwareVersion& version,
                                    std::uint32_t security_counter, const SlotImage& image) {
@@ -57,8 +67,10 @@ AgentStatus UpdateAgent::flash_failure(AgentStatus s) {
 void UpdateAgent::end_session() {
   writer_.abandon();
   session_slot_.reset();
+#if OTA_AGENT_DELTA
   patch_check_.reset();
   applier_.reset();
+#endif
 }
 
 AgentStatus UpdateAgent::commit(const StoredRecord& next) {
@@ -116,6 +128,7 @@ AgentStatus UpdateAgent::offer(std::span<const std::uint8_t> signed_manifest) {
   const InstallKind kind = m.delta ? InstallKind::Delta : InstallKind::FullImage;
   std::optional<SlotId> base;
   if (kind == InstallKind::Delta) {
+    if (!OTA_AGENT_DELTA) return AgentStatus::failure(AgentError::Unsupported);
     // The patch reads the confirmed image in the other slot; a single
     // partition has nowhere to put the result.
     if (is_single_partition(config_.scheme)) return AgentStatus::failure(AgentError::Unsupported);
@@ -148,10 +161,12 @@ AgentStatus UpdateAgent::offer(std::span<const std::uint8_t> signed_manifest) {
 
   session_slot_ = target;
   session_kind_ = kind;
+#if OTA_AGENT_DELTA
   if (kind == InstallKind::Delta) {
     patch_check_.emplace(ImageDigestCheck::for_patch(m));
     applier_.emplace(*slot_area(*base), sink_);
   }
+#endif
   return AgentStatus::success();
 }
 
@@ -169,6 +184,7 @@ AgentStatus UpdateAgent::fail_install(Verdict verdict) {
   return AgentStatus::rejected(verdict);
 }
 
+#if OTA_AGENT_DELTA
 AgentStatus UpdateAgent::delta_failure(DeltaStatus status) {
   switch (status) {
     case DeltaStatus::Ok: return AgentStatus::success();
@@ -189,17 +205,25 @@ AgentStatus UpdateAgent::write_patch(std::span<const std::uint8_t> patch_chunk) 
   patch_check_->update(patch_chunk);
   return delta_failure(applier_->feed(patch_chunk));
 }
+#else
+AgentStatus UpdateAgent::write_patch(std::span<const std::uint8_t>) {
+  if (needs_reboot_) return AgentStatus::failure(AgentError::NeedsReboot);
+  return AgentStatus::failure(AgentError::Unsupported);
+}
+#endif
 
 AgentStatus UpdateAgent::finish() {
   if (needs_reboot_) return AgentStatus::failure(AgentError::NeedsReboot);
   if (!session_slot_) return AgentStatus::failure(AgentError::WrongState);
   const bool delta = session_kind_ == InstallKind::Delta;
+#if OTA_AGENT_DELTA
   if (delta) {
     // This consumes the patch check: from here on every outcome but success
     // ends the session, so a second finish() can never run it again.
     if (patch_check_->finish() != Verdict::Accepted) return fail_install(Verdict::DigestMismatch);
     if (AgentStatus s = delta_failure(applier_->finish()); !s.ok()) return s;
   }
+#endif
   // Reads the slot back: the verdict is about what the flash holds.
   const AgentStatus s = writer_.finish(stored_.image[slot_index(*session_slot_)].sha256);
   if (s.error == AgentError::FlashFailed) return flash_failure(s);

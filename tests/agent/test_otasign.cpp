@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bytes_area.hpp"
+#include "ota/agent/artifact_verifier.hpp"
 #include "ota/agent/delta_encoder.hpp"
 #include "ota/agent/manifest.hpp"
 #include "ota/agent/sha256.hpp"

@@ -19,6 +19,7 @@
 #include <span>
 #include <vector>
 
+#include "ota/agent/artifact_verifier.hpp"
 #include "ota/agent/boot_control.hpp"
 #include "ota/agent/delta.hpp"
 #include "ota/agent/delta_encoder.hpp"

@@ -7,6 +7,7 @@
 #include <memory>
 #include <span>
 
+#include "ota/agent/artifact_verifier.hpp"
 #include "ota/agent/byte_area.hpp"
 #include "ota/agent/delta.hpp"
 #include "ota/agent/delta_encoder.hpp"

@@ -90,8 +90,12 @@
 // costs in patch size on the firmware pairs, against the default 64 KiB:
 // 32 KiB -0.0..+0.6%, 16 KiB +0.7..1.3%, 4 KiB +3.0..3.6% (still below bsdiff
 // on every pair); the applier's RAM would shrink by the same number of bytes
-// as the dictionary if kMaxDictLog2 were lowered. On a real device,
-// xz-embedded decodes the same raw LZMA2 stream in the same footprint.
+// as the dictionary if kMaxDictLog2 is lowered (build option
+// OTA_AGENT_MAX_DICT_LOG2). On Cortex-M the same liblzma decoder, built from
+// Debian's xz-utils source (tests/target), takes 32,736 bytes besides the
+// dictionary, 24 KiB of it LZMA's literal probability tables sized for
+// lc + lp = 4 (xz-embedded reserves the same); the agent's tests run it under
+// QEMU (scripts/target-test).
 //
 // Restart after power loss. The applier keeps nothing on flash and never writes
 // to the old image. After a power loss or any failure the caller builds a new
@@ -106,8 +110,6 @@
 #include <span>
 #include <string_view>
 
-#include <lzma.h>
-
 #include "ota/agent/flash_area.hpp"
 #include "ota/agent/sha256.hpp"
 
@@ -117,7 +119,15 @@ inline constexpr std::uint8_t kDeltaFormatVersion = 1;
 inline constexpr std::array<std::uint8_t, 4> kDeltaMagic = {'O', 'T', 'A', 'D'};
 inline constexpr std::size_t kDeltaHeaderBytes = 80;
 inline constexpr std::uint8_t kMinDictLog2 = 12;  // 4 KiB
-inline constexpr std::uint8_t kMaxDictLog2 = 16;  // 64 KiB: the most a patch may make a device hold
+// The most a patch may make a device hold: 64 KiB unless the build says less
+// (CMake option OTA_AGENT_MAX_DICT_LOG2, 12..16; the device's RAM for the
+// decoder shrinks by as many bytes, and patches for it must be encoded with
+// DeltaOptions::dict_log2 at most this).
+#ifndef OTA_AGENT_MAX_DICT_LOG2
+#define OTA_AGENT_MAX_DICT_LOG2 16
+#endif
+inline constexpr std::uint8_t kMaxDictLog2 = OTA_AGENT_MAX_DICT_LOG2;
+static_assert(kMaxDictLog2 >= kMinDictLog2 && kMaxDictLog2 <= 16, "OTA_AGENT_MAX_DICT_LOG2 must be 12..16");
 
 // The fixed header of a patch (see the diagram above).
 struct DeltaHeader {
@@ -253,9 +263,15 @@ class DeltaApplier {
   std::array<std::uint8_t, kDeltaHeaderBytes> header_bytes_{};
   std::size_t header_fill_ = 0;
 
-  // Decompressor: liblzma raw LZMA2 over a bump allocator on arena_.
-  lzma_stream stream_ = LZMA_STREAM_INIT;
-  lzma_allocator allocator_{};
+  // Decompressor: liblzma raw LZMA2 over a bump allocator on arena_. Its
+  // handle (an lzma_stream and an lzma_allocator) is kept as bytes so that no
+  // liblzma header reaches the agent's users; delta_apply.cpp checks this size
+  // against liblzma's own types at compile time.
+ public:
+  static constexpr std::size_t kDecoderHandleBytes = (15 * sizeof(void*) + 40 + 7) / 8 * 8;
+
+ private:
+  alignas(8) std::array<unsigned char, kDecoderHandleBytes> decoder_handle_{};
   bool stream_live_ = false;
   bool stream_ended_ = false;
   std::size_t arena_used_ = 0;

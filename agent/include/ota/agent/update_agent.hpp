@@ -31,9 +31,19 @@
 // RAM: sizeof(UpdateAgent) is about 105 KiB on x86-64, of which the in-place
 // DeltaApplier (delta.hpp: LZMA2 dictionary and decoder state) is 104.6 KiB;
 // the rest (record, slot writer with its alignment buffer, the patch's SHA-256 state)
-// is under 1 KiB. On a device it is meant to be a static object. No heap, no
+// is under 1 KiB. On Cortex-M (arm-none-eabi-gcc -Os, measured by
+// scripts/target-footprint): 468 bytes full-image-only, 58,504 with delta at a
+// 16 KiB dictionary, 107,656 at 64 KiB. On a device it is meant to be a static object. No heap, no
 // exceptions; the stack use of every call is small (largest local: one
 // 372-byte record copy buffer).
+//
+// Build options (CMake, agent/CMakeLists.txt; they change this class, so
+// they are compile definitions of every user of ota_agent):
+//   OTA_AGENT_DELTA=0          a full-image-only agent: no applier, no patch
+//                              check; a delta offer is Unsupported. Under
+//                              1 KiB (a static_assert in update_agent.cpp).
+//   OTA_AGENT_MAX_DICT_LOG2=N  the largest LZMA2 dictionary a patch may ask
+//                              for (12..16, delta.hpp): the applier's RAM.
 #pragma once
 
 #include <cstdint>
@@ -43,11 +53,17 @@
 #include "ota/agent/agent_status.hpp"
 #include "ota/agent/boot_control.hpp"
 #include "ota/agent/boot_store.hpp"
-#include "ota/agent/delta.hpp"
 #include "ota/agent/flash_area.hpp"
 #include "ota/agent/manifest.hpp"
 #include "ota/agent/slot_writer.hpp"
 #include "ota/agent/verifier.hpp"
+
+#ifndef OTA_AGENT_DELTA
+#define OTA_AGENT_DELTA 1
+#endif
+#if OTA_AGENT_DELTA
+#include "ota/agent/delta.hpp"
+#endif
 
 namespace ota::agent {
 
@@ -109,7 +125,8 @@ class UpdateAgent {
 
   // Delta: the next bytes of the patch, in order, from its first byte. Patch
   // failures (corrupt, wrong base, result digest) mark the slot Invalid and
-  // return Rejected: fall back to the full image.
+  // return Rejected: fall back to the full image. Unsupported in a build
+  // without delta support.
   AgentStatus write_patch(std::span<const std::uint8_t> patch_chunk);
 
   // Ends the install: checks the patch of a delta against the manifest, then
@@ -141,6 +158,7 @@ class UpdateAgent {
   std::optional<SlotId> installing() const;
 
  private:
+#if OTA_AGENT_DELTA
   // Feeds the delta applier's output into the slot writer.
   class Sink final : public ByteSink {
    public:
@@ -151,13 +169,16 @@ class UpdateAgent {
    private:
     SlotWriter& writer_;
   };
+#endif
 
   AgentStatus ensure_loaded();
   AgentStatus commit(const StoredRecord& next);
   AgentStatus apply_event(BootEvent event);
   AgentStatus fail_install(Verdict verdict);
   AgentStatus flash_failure(AgentStatus s);
+#if OTA_AGENT_DELTA
   AgentStatus delta_failure(DeltaStatus status);
+#endif
   void end_session();
   FlashArea* slot_area(SlotId s) const;
 
@@ -168,7 +189,9 @@ class UpdateAgent {
   BootStore store_;
   ProgressLog log_;
   SlotWriter writer_;
+#if OTA_AGENT_DELTA
   Sink sink_;
+#endif
   StoredRecord stored_{};
   bool loaded_ = false;
   bool needs_reboot_ = false;
@@ -176,8 +199,10 @@ class UpdateAgent {
   // The install session (memory only; the flash holds what survives a reboot).
   std::optional<SlotId> session_slot_;
   InstallKind session_kind_ = InstallKind::FullImage;
+#if OTA_AGENT_DELTA
   std::optional<ImageDigestCheck> patch_check_;  // delta: the patch as downloaded
   std::optional<DeltaApplier> applier_;          // delta: built in place by offer()
+#endif
 };
 
 }  // namespace ota::agent
