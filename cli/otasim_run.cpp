@@ -31,6 +31,7 @@
 #include <iostream>
 #include <new>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -43,6 +44,7 @@
 #include "ota/models/fleet/artifacts.hpp"
 #include "ota/models/fleet/fleet_model.hpp"
 #include "ota/models/fleet/run_estimate.hpp"
+#include "ota/models/report/metrics.hpp"
 #include "ota/models/report/report.hpp"
 #include "ota/models/report/text.hpp"
 #include "ota/models/scenario/scenario_loader.hpp"
@@ -66,10 +68,6 @@ std::string fmt_time(const std::optional<double>& s) {
   return buf;
 }
 
-// The totals the replication table shows, in this order.
-const std::vector<std::string> kTableMetrics = {
-    "updated_share", "exposed_share", "rolled_back_share", "bricked_share", "failed_share", "in_progress",
-    "time_to_50pct_h", "time_to_95pct_h", "stopped", "data_bytes", "energy_j", "service_calls", "total_cost_usd"};
 
 // R > 1: the replications, their summary and per-replication metrics, and the
 // full report of replication 0 (the one `otasim run` without --replications gives).
@@ -85,8 +83,10 @@ struct HtmlRequest {
 };
 
 #if OTA_HAVE_HTML_REPORT
+// The file's text; throws naming the file when it cannot be read.
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
+  if (!in.is_open()) throw std::runtime_error("cannot read " + path);
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -96,9 +96,10 @@ std::string read_text(const std::string& path) {
 // Writes the HTML/PDF report of `report` (and the baseline's). 0 or 1.
 int write_html(const HtmlRequest& req, const Scenario& scenario, const RunReport& report,
                const std::vector<MetricSummary>& summaries, std::size_t replications, const RunReport* baseline,
-               const std::vector<MetricSummary>& baseline_summaries) {
+               const std::vector<MetricSummary>& baseline_summaries,
+               const std::optional<BreakEvenOptions>& break_even = std::nullopt) {
 #if OTA_HAVE_HTML_REPORT
-  const CostReport cost = make_cost_report(report, scenario);
+  const CostReport cost = make_cost_report(report, scenario, break_even);
   std::optional<CostReport> base_cost;
   ota::gui::RunHtmlInput in;
   in.command = req.command;
@@ -110,7 +111,7 @@ int write_html(const HtmlRequest& req, const Scenario& scenario, const RunReport
   in.replications = replications;
   in.summaries = summaries;
   if (baseline && req.baseline) {
-    base_cost = make_cost_report(*baseline, *req.baseline);
+    base_cost = make_cost_report(*baseline, *req.baseline, break_even);
     in.baseline_path = req.baseline_path;
     in.baseline_scenario = req.baseline;
     in.baseline = baseline;
@@ -126,7 +127,7 @@ int write_html(const HtmlRequest& req, const Scenario& scenario, const RunReport
   return ota::cli::write_report_outputs("otasim run", req.outputs, ota::gui::run_report_html(in));
 #else
   (void)req, (void)scenario, (void)report, (void)summaries, (void)replications, (void)baseline,
-      (void)baseline_summaries;
+      (void)baseline_summaries, (void)break_even;
   return 1;
 #endif
 }
@@ -180,7 +181,7 @@ int run_replicated(const Scenario& scenario, const ReleaseArtifacts& artifacts, 
   std::printf("otasim run: %s (%zu replications from seed %llu, %llu devices, %.0f h simulated, %zu threads)\n",
               scenario.name.c_str(), replications, static_cast<unsigned long long>(base_seed),
               static_cast<unsigned long long>(scenario.devices), scenario.horizon_s / 3600.0, threads);
-  std::fputs(summary_table(summaries, kTableMetrics).c_str(), stdout);
+  std::fputs(summary_table(summaries, headline_metrics()).c_str(), stdout);
   std::printf("summary: %s/summary.json, %s/replications.csv; replication 0: %s/report.json, %s/series.csv%s\n",
               out_dir.c_str(), out_dir.c_str(), out_dir.c_str(), out_dir.c_str(), html.outputs.describe().c_str());
   return 0;
@@ -286,7 +287,8 @@ int otasim_run(int argc, char** argv) {
   // Will it fit, will it end: before the output directory is touched.
   {
     std::vector<BatchJob> planned(static_cast<std::size_t>(replications), BatchJob{&scenario, &artifacts, 0});
-    if (baseline) planned.push_back(BatchJob{&*baseline, &baseline_artifacts, 0});
+    if (baseline)  // run with the same seeds: as many runs again
+      planned.insert(planned.end(), static_cast<std::size_t>(replications), BatchJob{&*baseline, &baseline_artifacts, 0});
     const std::size_t at_once = replications > 1 ? batch_threads(static_cast<std::size_t>(threads), planned.size()) : 1;
     if (auto status = ota::cli::guard_jobs("otasim run", planned, at_once, vm.count("force") > 0)) return *status;
   }
@@ -352,7 +354,7 @@ int otasim_run(int argc, char** argv) {
   }
   if (html_req.outputs.any())
     if (const int status = write_html(html_req, scenario, report, {}, 1,
-                                      baseline_report ? &*baseline_report : nullptr, {}))
+                                      baseline_report ? &*baseline_report : nullptr, {}, break_even))
       return status;
   if (cost_format) {
     std::cout << cost_text;

@@ -7,6 +7,7 @@
 // the flags are refused before anything runs.
 #pragma once
 
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -54,7 +55,9 @@ inline std::optional<int> check_report_outputs(const std::string& command, const
       return 2;
     }
   }
-  if (!out.html.empty() && out.html == out.pdf) {
+  std::error_code ec1, ec2;
+  if (!out.html.empty() && !out.pdf.empty() &&
+      std::filesystem::weakly_canonical(out.html, ec1) == std::filesystem::weakly_canonical(out.pdf, ec2)) {
     std::cerr << command << ": --html and --pdf name the same file '" << out.html << "'\n";
     return 2;
   }

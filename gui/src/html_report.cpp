@@ -77,14 +77,26 @@ class HeadlessQt {
 };
 
 // The <svg> element of an SVG document, without the XML prolog, ready to
-// inline in HTML. Qt's generator names no ids, so several charts in one page
-// cannot collide.
-std::string inline_svg(const QByteArray& document, const std::string& label) {
+// inline in HTML.
+std::string esc(std::string_view s);
+
+std::string inline_svg(const QByteArray& document, const std::string& label, std::size_t index) {
+  const std::string missing = "<p class=\"missing\">(the chart " + esc(label) + " could not be drawn)</p>";
   const qsizetype start = document.indexOf("<svg");
-  if (start < 0) return "<p class=\"missing\">(the chart " + label + " could not be drawn)</p>";
+  if (start < 0) return missing;
   std::string svg = document.mid(start).toStdString();
+  // Qt names its gradients gradient1, gradient2, ... in every document: in one
+  // page they would collide (every chart filled with the first chart's
+  // gradient). Each inlined chart gets its own prefix, from its place in the page.
+  const std::string prefix = "c" + std::to_string(index) + "-";
+  for (const auto& [from, to] : {std::pair<std::string, std::string>{"id=\"", "id=\"" + prefix},
+                                 {"url(#", "url(#" + prefix},
+                                 {"href=\"#", "href=\"#" + prefix}}) {
+    for (std::size_t at = svg.find(from); at != std::string::npos; at = svg.find(from, at + to.size()))
+      svg.replace(at, from.size(), to);
+  }
   std::size_t open_end = svg.find('>');
-  if (open_end == std::string::npos) return "<p class=\"missing\">(the chart " + label + " could not be drawn)</p>";
+  if (open_end == std::string::npos) return missing;
   // Qt sizes the drawing in millimetres, which HTML does not allow on <svg>:
   // the viewBox and the style sheet size it instead.
   for (const char* attribute : {" width=\"", " height=\""}) {
@@ -127,7 +139,11 @@ std::string esc(std::string_view s) {
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
       case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '\t': case '\n': case '\r': out += c; break;
+      default:
+        // Control characters cannot appear in HTML text.
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) out += "\xEF\xBF\xBD";  // U+FFFD
+        else out += c;
     }
   }
   return out;
@@ -184,7 +200,9 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 
 // A metric's value as a person reads it, by the unit its name carries.
 std::string fmt_metric(const std::string& name, double v) {
-  if (name == "stopped") return v != 0 ? "yes" : "no";
+  // A flag: yes or no for one run; over replications its mean is the share of
+  // runs where it held.
+  if (name == "stopped") return v == 0 ? "no" : v == 1 ? "yes" : fmt_percent(v) + " of runs";
   if (!std::isfinite(v) && v > 0 && (ends_with(name, "_h") || ends_with(name, "_s"))) return "never";
   if (ends_with(name, "_share")) return fmt_percent(v);
   if (ends_with(name, "_usd")) return fmt_usd(v);
@@ -370,9 +388,6 @@ bool higher_is_better(const std::string& name) {
   return better.count(name) > 0;
 }
 
-const std::vector<std::string> kHeadline = {
-    "updated_share", "exposed_share", "rolled_back_share", "bricked_share", "failed_share", "in_progress",
-    "time_to_50pct_h", "time_to_95pct_h", "stopped", "data_bytes", "energy_j", "service_calls", "total_cost_usd"};
 
 const models::MetricInfo* metric_info(const std::string& name) {
   for (const models::MetricInfo& m : models::metrics())
@@ -540,14 +555,15 @@ std::string totals_section(const RunHtmlInput& in) {
     }
     return t.done();
   };
+  const std::vector<std::string>& headline = models::headline_metrics();
   std::vector<std::string> rest;
   for (const models::MetricInfo& m : models::metrics())
-    if (std::find(kHeadline.begin(), kHeadline.end(), m.name) == kHeadline.end()) rest.push_back(m.name);
+    if (std::find(headline.begin(), headline.end(), m.name) == headline.end()) rest.push_back(m.name);
   std::string h;
   if (replicated)
     h += "<p>" + std::to_string(in.replications) +
          " replications; the interval is the two-sided Student-t 95 % interval of the mean.</p>\n";
-  h += table_of(kHeadline);
+  h += table_of(headline);
   h += "<details><summary>Every metric (" + std::to_string(models::metrics().size()) + ")</summary>\n" +
        table_of(rest) + "</details>\n";
   return h;
@@ -779,7 +795,7 @@ std::string sweep_chart_svg(const SweepHtmlInput& in, std::size_t metric) {
   view.setAttribute(Qt::WA_DontShowOnScreen);
   view.show();
   QCoreApplication::processEvents();
-  std::string svg = inline_svg(render_view_svg(view, QString::fromStdString(name)), name);
+  std::string svg = inline_svg(render_view_svg(view, QString::fromStdString(name)), name, metric);
   if (skipped > 0)
     svg += "<p class=\"sub\">" + std::to_string(skipped) +
            " point(s) not drawn: the metric is infinite there (never reached in some replication).</p>";
@@ -833,7 +849,13 @@ std::vector<ScenarioChange> scenario_changes(const std::string& baseline_json, c
     b[nlohmann::json::json_pointer(pointer)] = v;
     c[nlohmann::json::json_pointer(pointer)] = v;
   }
-  const nlohmann::json fb = b.flatten(), fc = c.flatten();
+  // Keys the loader ignores ("_comment...", "$schema") are not changes.
+  const auto ignored = [](const std::string& pointer) {
+    return pointer.find("/_comment") != std::string::npos || pointer.rfind("/$schema", 0) == 0;
+  };
+  nlohmann::json fb = b.flatten(), fc = c.flatten();
+  for (nlohmann::json* f : {&fb, &fc})
+    for (auto it = f->begin(); it != f->end();) it = ignored(it.key()) ? f->erase(it) : std::next(it);
   std::map<std::string, std::pair<std::string, std::string>> diff;
   for (auto it = fb.begin(); it != fb.end(); ++it) {
     const auto other = fc.find(it.key());
@@ -885,10 +907,11 @@ std::string run_report_html(const RunHtmlInput& in) {
   if (in.cost) page.raw(cost_section(*in.cost, in.baseline_cost));
   page.h2("Charts", "charts");
   if (in.baseline) page.p("Dashed: the baseline.");
+  std::size_t index = 0;
   for (const ChartData& chart : all_charts(r, in.baseline)) {
     const auto [svg, shown_h] = draw_chart(chart, 920, 430);
     const QByteArray doc = QByteArray::fromStdString(svg);
-    page.raw("<figure>\n" + inline_svg(doc, chart.title) + "\n<figcaption>" + esc(chart.title) +
+    page.raw("<figure>\n" + inline_svg(doc, chart.title, index++) + "\n<figcaption>" + esc(chart.title) +
              (shown_h > 0 && shown_h < chart.x_max - 1e-9
                   ? esc("; the time axis shows the span where the run changes, " + printf_str("%.0f", shown_h) +
                         " h of the " + printf_str("%.0f", chart.x_max) + " h simulated")
@@ -1008,7 +1031,8 @@ std::string check_report_html(const CheckHtmlInput& in) {
 }
 
 std::string find_chromium() {
-  if (const char* env = std::getenv("OTASIM_CHROMIUM"); env && *env) return env;
+  if (const char* env = std::getenv("OTASIM_CHROMIUM"); env && *env)
+    return QFileInfo(QString::fromLocal8Bit(env)).isExecutable() ? std::string(env) : std::string();
   for (const char* name : {"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}) {
     const QString path = QStandardPaths::findExecutable(QString::fromLatin1(name));
     if (!path.isEmpty()) return path.toStdString();
@@ -1017,6 +1041,7 @@ std::string find_chromium() {
 }
 
 std::string print_pdf(const std::string& html, const std::string& pdf_path) {
+  const HeadlessQt qt;  // QProcess needs an application's event dispatcher
   const std::string chromium = find_chromium();
   if (chromium.empty())
     return "--pdf: no Chromium found (install Debian's chromium package, or set OTASIM_CHROMIUM to the browser)";

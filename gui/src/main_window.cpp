@@ -513,6 +513,7 @@ void MainWindow::update_actions() {
   cancel_action_->setEnabled(busy);
   baseline_action_->setEnabled(current_ != nullptr && !busy);
   clear_baseline_action_->setEnabled(baseline_ != nullptr);
+  export_all_action_->setEnabled(current_ != nullptr && !busy);  // empty charts have no names to write
   open_action_->setEnabled(!busy);
   replications_->setEnabled(!busy);
 }

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <filesystem>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -80,6 +81,12 @@ TEST_CASE("otasim run --html: one self-contained file with the run's own numbers
   // The planner's six charts, inline, drawn by its chart code.
   CHECK(count(html, "<figure>") == 6);
   CHECK(count(html, "role=\"img\" class=\"chart\"") == 6);
+  // Every id in the page is unique (Qt names each chart's gradients alike).
+  std::set<std::string> ids;
+  const std::regex id_attr(" id=\"([^\"]+)\"");
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), id_attr); it != std::sregex_iterator(); ++it)
+    CHECK(ids.insert((*it)[1].str()).second);
+  CHECK(ids.size() > 6);
   for (const char* title : {"Adoption by version and state", "Stage timeline and gate decisions",
                             "Failures, rollbacks, bricks", "Battery deferrals"})
     CHECK(html.find(title) != std::string::npos);
@@ -113,8 +120,7 @@ TEST_CASE("otasim run --html: the same scenario and seed give the same report", 
   REQUIRE(sh(base + " --html " + (dir / "a.html").string()).status == 0);
   REQUIRE(sh(base + " --html " + (dir / "b.html").string()).status == 0);
   const std::string a = read_file(dir / "a.html"), b = read_file(dir / "b.html");
-  CHECK(a != b);  // the footer names the file, the wall time differs...
-  CHECK(without_run_specifics(a) == without_run_specifics(b));  // ...and nothing else
+  CHECK(without_run_specifics(a) == without_run_specifics(b));  // apart from the wall time and the footer
   // Replications: the same report for any thread count.
   const std::string reps = base + " --replications 4 --seed 9";
   REQUIRE(sh(reps + " --threads 1 --html " + (dir / "t1.html").string()).status == 0);
@@ -124,8 +130,21 @@ TEST_CASE("otasim run --html: the same scenario and seed give the same report", 
 
 TEST_CASE("otasim run --baseline: what changed in the scenario and in the results", "[cli][html]") {
   const fs::path dir = fresh_dir("baseline");
-  const Outcome o = sh(otasim() + " run " + scenario_path("cellular-cost-delta.json") + " --baseline " +
-                       scenario_path("cellular-cost-full.json") + " --devices 2000 --out " + (dir / "out").string() +
+  // This plan's description carries markup and a control character: both
+  // reach the page as text (escaped, U+FFFD), never as HTML. The baseline has
+  // a comment key, which the loader ignores.
+  nlohmann::json delta = nlohmann::json::parse(read_file(scenario_path("cellular-cost-delta.json")));
+  delta["description"] = "delta <b>patch</b> & \u0001 co";
+  nlohmann::json full = nlohmann::json::parse(read_file(scenario_path("cellular-cost-full.json")));
+  full["_comment_note"] = "ignored by the loader, so not a change";
+  {
+    std::ofstream f(dir / "full.json");
+    f << full.dump(2);
+    std::ofstream g(dir / "delta.json");
+    g << delta.dump(2);
+  }
+  const Outcome o = sh(otasim() + " run " + (dir / "delta.json").string() + " --baseline " +
+                       (dir / "full.json").string() + " --devices 2000 --out " + (dir / "out").string() +
                        " --html " + (dir / "cmp.html").string());
   INFO(o.out);
   REQUIRE(o.status == 0);
@@ -135,6 +154,10 @@ TEST_CASE("otasim run --baseline: what changed in the scenario and in the result
         std::string::npos);
   // --devices applies to both, so the fleet size is not a change.
   CHECK(html.find("<code>/fleet/devices</code>") == std::string::npos);
+  CHECK(html.find("_comment_note") == std::string::npos);
+  CHECK(html.find("<p>delta &lt;b&gt;patch&lt;/b&gt; &amp; \xEF\xBF\xBD co</p>") != std::string::npos);
+  CHECK(html.find("<b>patch</b>") == std::string::npos);
+  CHECK(html.find('\x01') == std::string::npos);
   CHECK(html.find("Baseline cost") != std::string::npos);
   // A delta cuts the data bill: the change is shown as a fall (green).
   CHECK(std::regex_search(html, std::regex("<b>total</b>.*<span class=\"down\">−[0-9.]+ %</span>")));
@@ -194,6 +217,14 @@ TEST_CASE("otasim sweep --html: each metric plotted over the grid with intervals
     CHECK(html.find(std::string(">") + want + "<") != std::string::npos);
   }
   CHECK(rows == 4);
+  // A first parameter that is not a number: its values label the axis.
+  REQUIRE(sh(otasim() + " sweep " + scenario_path("default.json") +
+             " --devices 500 --param /rollout/selection=random,stratified --replications 2 --metrics "
+             "stopped,updated_share --html " + (dir / "c.html").string()).status == 0);
+  const std::string cat = read_file(dir / "c.html");
+  CHECK(count(cat, "role=\"img\" class=\"chart\"") == 2);
+  CHECK(cat.find(">stratified<") != std::string::npos);  // an axis label in the SVG
+  CHECK(cat.find(">no<") != std::string::npos);          // stopped: no run stopped, as a word
 }
 
 TEST_CASE("otasim check --html: pass or fail at the top, each expectation with its Wilson interval", "[cli][html]") {

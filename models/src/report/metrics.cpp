@@ -188,4 +188,11 @@ std::optional<double> metric_value(const RunReport& report, std::string_view nam
   return it->second(report);
 }
 
+const std::vector<std::string>& headline_metrics() {
+  static const std::vector<std::string> names = {
+      "updated_share", "exposed_share", "rolled_back_share", "bricked_share", "failed_share", "in_progress",
+      "time_to_50pct_h", "time_to_95pct_h", "stopped", "data_bytes", "energy_j", "service_calls", "total_cost_usd"};
+  return names;
+}
+
 }  // namespace ota::models

@@ -23,6 +23,10 @@ struct MetricInfo {
 // All metric names in a fixed order, with a one-line description each.
 const std::vector<MetricInfo>& metrics();
 
+// The few a reader looks at first (outcome, time, data, energy, cost), in the
+// order the run summary and the HTML report show them.
+const std::vector<std::string>& headline_metrics();
+
 // The metric's value in `report`, or nullopt when `name` is not a metric.
 std::optional<double> metric_value(const RunReport& report, std::string_view name);
 
