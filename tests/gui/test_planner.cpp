@@ -27,6 +27,7 @@
 #include <cmath>
 #include <set>
 
+#include "gui_test_registry.hpp"
 #include "ota/gui/chart_data.hpp"
 #include "ota/gui/chart_panel.hpp"
 #include "ota/gui/compare_table.hpp"
@@ -777,5 +778,5 @@ class PlannerTest : public QObject {
   }
 };
 
-QTEST_MAIN(PlannerTest)
+OTA_GUI_TEST(PlannerTest);
 #include "test_planner.moc"
