@@ -5,8 +5,10 @@
 #include <QGroupBox>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -17,7 +19,16 @@ namespace ota::gui {
 
 namespace {
 
-const char* const kErrorStyle = "border: 2px solid #d32f2f; background: #fff5f5;";
+bool dark(const QPalette& palette) { return palette.color(QPalette::Base).lightness() < 128; }
+
+// A field in error: a red border and a tinted background, the text in the
+// palette's own colour so it reads in light and dark themes alike.
+QString error_style(const QPalette& palette) {
+  return dark(palette) ? QStringLiteral("border: 2px solid #ef5350; background: #4a1f1f; color: %1;")
+                             .arg(palette.color(QPalette::Text).name())
+                       : QStringLiteral("border: 2px solid #d32f2f; background: #fff5f5; color: %1;")
+                             .arg(palette.color(QPalette::Text).name());
+}
 
 std::string at(const std::string& base, std::size_t index, const std::string& rest) {
   return base + "/" + std::to_string(index) + rest;
@@ -47,13 +58,24 @@ QGroupBox* section(const QString& title, QGridLayout*& grid) {
 
 }  // namespace
 
+QString ScenarioForm::error_colour(const QPalette& palette) {
+  return dark(palette) ? QStringLiteral("#ef9a9a") : QStringLiteral("#c62828");
+}
+
+QString ScenarioForm::muted_colour(const QPalette& palette) {
+  return dark(palette) ? QStringLiteral("#a8a8a8") : QStringLiteral("#5f5f5f");
+}
+
 ScenarioForm::ScenarioForm(ScenarioDocument* document, QWidget* parent) : QWidget(parent), document_(document) {
   auto* outer = new QVBoxLayout(this);
   outer->setContentsMargins(0, 0, 0, 0);
   auto* scroll = new QScrollArea(this);
   scroll->setWidgetResizable(true);
   scroll->setFrameShape(QFrame::NoFrame);
-  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);  // the form fits the panel's width
+  // The pane is kept at least as wide as the form (fit_width); should it
+  // still be narrower, the form scrolls rather than losing its right column.
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
+  scroll_ = scroll;
   outer->addWidget(scroll);
   content_ = new QWidget;
   sections_ = new QVBoxLayout(content_);
@@ -86,7 +108,7 @@ QWidget* ScenarioForm::wrap(Field& f) {
   f.editor->setProperty("ota_tip", f.editor->toolTip());  // restored when an error clears
   f.error = new QLabel(box);
   f.error->setWordWrap(true);
-  f.error->setStyleSheet(QStringLiteral("color: #c62828; font-size: 8pt;"));
+  f.error->setStyleSheet(QStringLiteral("color: %1; font-size: 8pt;").arg(error_colour(palette())));
   f.error->setVisible(false);
   v->addWidget(f.error);
   return box;
@@ -107,6 +129,18 @@ QWidget* ScenarioForm::add_line(QGridLayout* grid, int row, int column, const QS
   grid->addWidget(name, row, column, Qt::AlignTop);
   grid->addWidget(wrap(f), row, column + 1);
   const std::string p = pointer;
+  // Right-click: the usual edit menu, and "Sweep this…" for the field.
+  edit->setContextMenuPolicy(Qt::CustomContextMenu);
+  connect(edit, &QLineEdit::customContextMenuRequested, this, [this, edit, p](const QPoint& pos) {
+    QMenu* menu = edit->createStandardContextMenu();
+    menu->addSeparator();
+    QAction* sweep = menu->addAction(tr("Sweep this…"));
+    sweep->setObjectName(QStringLiteral("sweep_this"));
+    sweep->setToolTip(tr("Run the scenario over several values of this field and plot any metric against it"));
+    connect(sweep, &QAction::triggered, this, [this, p] { emit sweep_requested(QString::fromStdString(p)); });
+    menu->setAttribute(Qt::WA_DeleteOnClose);
+    menu->popup(edit->mapToGlobal(pos));
+  });
   connect(edit, &QLineEdit::textEdited, this, [this, p](const QString& text) {
     for (const Field& field : fields_)
       if (field.pointer == p) return apply(field, text);
@@ -150,10 +184,23 @@ void ScenarioForm::apply(const Field& f, const QString& value) {
       if (field.pointer == f.pointer) mark(field, QString::fromStdString(err));
     return;
   }
+  last_edited_ = f.pointer;
   emit edited();
 }
 
 void ScenarioForm::rebuild() {
+  rebuild_rows();
+  fit_width();
+}
+
+void ScenarioForm::fit_width() {
+  content_->adjustSize();
+  const int needed = content_->minimumSizeHint().width() + scroll_->verticalScrollBar()->sizeHint().width() +
+                     2 * scroll_->frameWidth();
+  scroll_->setMinimumWidth(needed);
+}
+
+void ScenarioForm::rebuild_rows() {
   // Drop the old rows.
   fields_.clear();
   while (QLayoutItem* item = sections_->takeAt(0)) {
@@ -192,10 +239,11 @@ void ScenarioForm::rebuild() {
     const std::string base = at("/fleet/classes", i, "");
     const QString name = QString::fromStdString(document_->value_text(base + "/name").value_or("class " + std::to_string(i + 1)));
     if (const auto link = document_->value_text(base + "/link")) links_used.insert(*link);
-    auto* title = new QLabel(QStringLiteral("<b>%1</b> <span style='color:#666'>(%2, %3)</span>")
+    auto* title = new QLabel(QStringLiteral("<b>%1</b> <span style='color:%9'>(%2, %3)</span>")
                                  .arg(name.toHtmlEscaped(),
                                       QString::fromStdString(document_->value_text(base + "/link").value_or("?")),
-                                      QString::fromStdString(document_->value_text(base + "/power").value_or("?"))));
+                                      QString::fromStdString(document_->value_text(base + "/power").value_or("?")))
+                                 .replace(QStringLiteral("%9"), muted_colour(palette())));
     title->setWordWrap(true);
     g->addWidget(title, row++, 0, 1, 4);
     add_line(g, row, 0, tr("Share"), base + "/share", {}, tr("Share of the fleet, (0, 1]; shares sum to 1"));
@@ -264,7 +312,7 @@ void ScenarioForm::rebuild() {
                                    tr("Gate: what it does on a breach"),
                                    {}};
     for (int c = 0; c < heads.size(); ++c) {
-      auto* h = new QLabel(QStringLiteral("<span style='color:#555'>%1</span>").arg(heads[c]));
+      auto* h = new QLabel(QStringLiteral("<span style='color:%1'>%2</span>").arg(muted_colour(palette()), heads[c]));
       h->setToolTip(head_tips[c]);
       sg->addWidget(h, 0, c);
     }
@@ -319,7 +367,10 @@ void ScenarioForm::rebuild() {
         // Queued: the edit rebuilds the rows, this button included.
         QMetaObject::invokeMethod(
             this, [this, i] {
-              if (document_->remove_element("/rollout/stages", i).empty()) emit edited();
+              if (document_->remove_element("/rollout/stages", i).empty()) {
+                last_edited_ = "/rollout/stages";
+                emit edited();
+              }
             },
             Qt::QueuedConnection);
       });
@@ -339,8 +390,8 @@ void ScenarioForm::rebuild() {
     });
     g->addWidget(add, row++, 0, 1, 2);
   }
-  auto* gate_title = new QLabel(tr("<b>Default gate</b> <span style='color:#666'>(every stage unless it sets its "
-                                   "own)</span>"));
+  auto* gate_title = new QLabel(tr("<b>Default gate</b> <span style='color:%9'>(every stage unless it sets its "
+                                   "own)</span>").replace(QStringLiteral("%9"), muted_colour(palette())));
   gate_title->setWordWrap(true);
   g->addWidget(gate_title, row++, 0, 1, 4);
   add_line(g, row, 0, tr("Max fail rate"), "/rollout/gate/max_failure_rate", tr("none"), tr("failures / reports, [0, 1]"));
@@ -389,6 +440,7 @@ void ScenarioForm::add_stage() {
   } else if (!document_->insert_element("/rollout/stages", index, stage).empty()) {
     return;
   }
+  last_edited_ = "/rollout/stages";
   emit edited();
 }
 
@@ -427,7 +479,7 @@ void ScenarioForm::mark(Field& f, const QString& message) {
     f.error->clear();
     f.error->setVisible(false);
   } else {
-    f.editor->setStyleSheet(QString::fromLatin1(kErrorStyle));
+    f.editor->setStyleSheet(error_style(palette()));
     f.editor->setToolTip(message);
     f.error->setText(message);
     f.error->setVisible(true);

@@ -4,6 +4,8 @@
 #include <QApplication>
 #include <QByteArray>
 #include <QMetaObject>
+#include <QSettings>
+#include <QTemporaryDir>
 #include <QStringList>
 #include <QtTest>
 
@@ -13,6 +15,11 @@
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
+  // Settings (recent files) go to a folder of this process, not the user's
+  // (and not another test's running beside it).
+  QTemporaryDir settings;
+  QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, settings.path());
+  QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, settings.path());
   QTEST_SET_MAIN_SOURCE_PATH
   const QByteArray wanted = argc > 1 && argv[1][0] != '-' ? QByteArray(argv[1]) : QByteArray();
   QStringList args = app.arguments();

@@ -555,11 +555,12 @@ class PlannerTest : public QObject {
     QVERIFY(QTest::qWaitForWindowActive(&w));
     QStringList menus;
     for (QAction* a : w.menuBar()->actions()) menus << a->text().remove('&');
-    QCOMPARE(menus, (QStringList{"File", "Run", "View", "Help"}));
+    QCOMPARE(menus, (QStringList{"File", "Edit", "Run", "View", "Help"}));
     QStringList file_items;
     for (QAction* a : w.menuBar()->actions().front()->menu()->actions())
       if (!a->isSeparator()) file_items << a->text().remove('&');
-    QCOMPARE(file_items, (QStringList{"Open…", "Save", "Save as…", "Export charts…", "Quit"}));
+    QCOMPARE(file_items, (QStringList{"Open…", "Save", "Save as…", "Open session…", "Save session…", "Start page",
+                                      "Export charts…", "Quit"}));
     QCOMPARE(w.run_action()->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_R));
     QCOMPARE(w.open_file(source_path("scenarios/cellular-cost-full.json")), QString());
     // Ctrl+Shift+S, typed: a save dialog comes up; Escape closes it.

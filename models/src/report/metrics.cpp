@@ -2,10 +2,13 @@
 #include "ota/models/report/metrics.hpp"
 
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace ota::models {
@@ -179,6 +182,65 @@ const std::vector<MetricInfo>& metrics() {
     return v;
   }();
   return infos;
+}
+
+const std::vector<std::string>& metric_groups() {
+  static const std::vector<std::string> groups = {"Outcome", "Time", "Cost", "Delivery", "Rollout"};
+  return groups;
+}
+
+MetricPresentation metric_presentation(std::string_view name_view) {
+  const std::string name(name_view);
+  auto in = [&](std::initializer_list<const char*> names) {
+    for (const char* n : names)
+      if (name == n) return true;
+    return false;
+  };
+  auto starts = [&](const char* prefix) { return name.starts_with(prefix); };
+  MetricPresentation p;
+  // The unit, from the name's suffix; the label is the rest, words spaced.
+  std::string stem = name;
+  static const std::pair<const char*, const char*> kSuffixes[] = {
+      {"_usd", "USD"}, {"_bytes", "bytes"}, {"_share", "share of fleet"}, {"_per_s", "requests/s"},
+      {"_mah", "mAh"},  {"_j", "J"},         {"_h", "h"},                  {"_s", "s"}};
+  for (const auto& [suffix, unit] : kSuffixes) {
+    if (stem.ends_with(suffix)) {
+      stem.resize(stem.size() - std::string_view(suffix).size());
+      p.unit = unit;
+      break;
+    }
+  }
+  if (name == "data_bytes" || name == "metered_bytes") p.unit = "bytes";
+  for (char& c : stem)
+    if (c == '_') c = ' ';
+  if (const auto pct = stem.find("pct"); pct != std::string::npos) stem.replace(pct, 3, " %");
+  p.label = stem;
+
+  if (in({"stages_opened", "stopped", "stopped_at_h", "aborted", "paused", "completed", "offered", "withdrawn",
+          "reverted", "revert_refused"}))
+    p.group = "Rollout";
+  else if (starts("time_to_") || name.ends_with("_delay_mean_s"))
+    p.group = "Time";
+  else if (name.ends_with("_usd") || in({"data_bytes", "metered_bytes", "energy_j", "energy_mah", "service_calls"}))
+    p.group = "Cost";
+  else if (in({"server_requests", "refused_requests", "peak_requests_per_s", "origin_bytes", "edge_bytes",
+               "peer_bytes", "cdn_fills", "learned_by_push", "learned_by_poll", "transfer_drops"}) ||
+           starts("origin_") || starts("edge_") || starts("peer_") || starts("p2p_"))
+    p.group = "Delivery";
+  else
+    p.group = "Outcome";
+
+  if (in({"updated", "updated_share", "completed", "edge_bytes", "peer_bytes"}))
+    p.better = Better::Higher;
+  else if (in({"devices", "offered", "exposed", "exposed_share", "withdrawn", "stages_opened", "stopped",
+               "stopped_at_h", "aborted", "paused", "learned_by_push", "learned_by_poll", "cdn_fills", "origin_bytes",
+               "digest_rejections", "signature_rejections", "p2p_rejected_transfers", "p2p_seeds",
+               "p2p_malicious_peers", "reverted", "origin_downloads", "edge_downloads", "peer_downloads"}))
+    // Depends on the question: stopping early is right for a bad build, wrong for a good one.
+    p.better = Better::Neither;
+  else
+    p.better = Better::Lower;
+  return p;
 }
 
 std::optional<double> metric_value(const RunReport& report, std::string_view name) {

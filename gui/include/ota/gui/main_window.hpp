@@ -5,8 +5,11 @@
 #pragma once
 
 #include <QMainWindow>
+#include <QRect>
 #include <QString>
+#include <QStringList>
 #include <QTimer>
+#include <QUndoStack>
 
 #include <memory>
 #include <optional>
@@ -17,11 +20,14 @@
 #include "ota/gui/scenario_document.hpp"
 
 class QAction;
+class QCheckBox;
 class QLabel;
 class QListWidget;
 class QPlainTextEdit;
 class QProgressBar;
 class QSpinBox;
+class QSplitter;
+class QStackedWidget;
 class QTabWidget;
 
 namespace ota::gui {
@@ -44,6 +50,34 @@ class MainWindow : public QMainWindow {
   // Writes the editor's text to `path` atomically (temporary file + rename).
   // Returns an empty string or the error.
   QString save_file(const QString& path);
+
+  // A session: the scenario as edited (with its file's path) and the
+  // baseline's scenario text and replications, in one JSON file
+  // ("otasim-session/1"). Opening one runs the baseline again (same text, same
+  // seeds: the same numbers) and then shows the scenario. Both return an empty
+  // string or the error, naming the file.
+  QString save_session(const QString& path);
+  QString open_session(const QString& path);
+  // True while open_session's baseline run goes.
+  bool restoring_session() const { return pending_session_ != nullptr; }
+
+  // Sizes the window to fit `available` (a screen's available geometry, in
+  // device-independent pixels): at most 1600 × 1000 and 94 % of the screen,
+  // the three panes shared in proportion. The constructor calls it with the
+  // window's screen.
+  void fit_to(const QRect& available);
+
+  // The start page (shown until a scenario is open): recent files and the
+  // shipped scenarios with their descriptions; activating an entry opens it.
+  QWidget* start_page() const;
+  bool start_page_shown() const;
+  QListWidget* recent_list() const { return recent_list_; }
+  QListWidget* shipped_list() const { return shipped_list_; }
+  // The folder of the shipped scenarios: $OTASIM_SCENARIOS, the installed
+  // share/otasim/scenarios next to the program, or the source tree's.
+  static QString scenarios_dir();
+  // Recent files, most recent first (QSettings; at most 10).
+  static QStringList recent_files();
 
   // Starts a run of the scenario as edited. False (and why, in the status bar)
   // when the scenario does not validate or a run is going.
@@ -82,6 +116,13 @@ class MainWindow : public QMainWindow {
   QAction* baseline_action() const { return baseline_action_; }
   QString status_text() const;
   QListWidget* error_list() const { return errors_; }
+  QUndoStack* undo_stack() { return &undo_; }
+  QAction* undo_action() const { return undo_action_; }
+  QAction* redo_action() const { return redo_action_; }
+  // "What changed": the scenario values that differ between the baseline's
+  // run and the current one (pointer: baseline → current).
+  QListWidget* changes_list() const { return changes_; }
+  QCheckBox* changed_only_box() const { return changed_only_; }
 
  signals:
   // After the window has shown the outcome of a run.
@@ -106,6 +147,15 @@ class MainWindow : public QMainWindow {
   bool confirm_discard();
   void open_dialog();
   void save_as_dialog();
+  void open_session_dialog();
+  void save_session_dialog();
+  // Puts `text` in the document (undo, redo, a session) and refreshes the views.
+  void restore_text(const std::string& text);
+  void record_edit(const std::string& pointer);
+  void show_changes();
+  void fill_start_page();
+  void remember_recent(const QString& path);
+  void show_editor();
 
   ScenarioDocument document_;
   RunController runner_;
@@ -115,6 +165,14 @@ class MainWindow : public QMainWindow {
   std::optional<std::pair<double, double>> live_range_;  // a time span the user chose during the run
   bool valid_ = false;
   bool syncing_json_ = false;
+  QUndoStack undo_;
+  std::string last_text_;      // the document's text as the undo stack last saw it
+  std::string run_text_;       // the text of the run going
+  std::string current_text_;   // the text of current_'s run
+  std::string baseline_text_;  // the text of baseline_'s run
+  std::string run_base_dir_, current_base_dir_, baseline_base_dir_;  // where their image paths resolve
+  struct PendingSession;
+  std::unique_ptr<PendingSession> pending_session_;
   QString file_;
   QTimer json_timer_;
 
@@ -137,6 +195,15 @@ class MainWindow : public QMainWindow {
   QAction* baseline_action_ = nullptr;
   QAction* clear_baseline_action_ = nullptr;
   QAction* export_all_action_ = nullptr;
+  QAction* undo_action_ = nullptr;
+  QAction* redo_action_ = nullptr;
+  QStackedWidget* pages_ = nullptr;
+  QSplitter* split_ = nullptr;
+  QWidget* start_page_ = nullptr;
+  QListWidget* recent_list_ = nullptr;
+  QListWidget* shipped_list_ = nullptr;
+  QListWidget* changes_ = nullptr;
+  QCheckBox* changed_only_ = nullptr;
 };
 
 }  // namespace ota::gui

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <QString>
+#include <QPalette>
 #include <QWidget>
 
 #include <string>
@@ -18,6 +19,7 @@
 
 class QComboBox;
 class QLabel;
+class QScrollArea;
 class QLineEdit;
 class QVBoxLayout;
 class QGridLayout;
@@ -49,8 +51,18 @@ class ScenarioForm : public QWidget {
   // Scrolls to and focuses the field owning `error_path`, if any.
   void focus_error(const std::string& error_path);
 
+  // The pointer of the field behind the last edited() (for undo: typing in one
+  // field is one step).
+  const std::string& last_edited() const { return last_edited_; }
+
+  // Colours that read on the current palette, light or dark (#rrggbb).
+  static QString error_colour(const QPalette& palette);
+  static QString muted_colour(const QPalette& palette);
+
  signals:
   void edited();  // the document changed through the form
+  // The user asked to sweep the numeric field at `pointer` (its context menu).
+  void sweep_requested(const QString& pointer);
 
  private:
   struct Choice {
@@ -65,6 +77,8 @@ class ScenarioForm : public QWidget {
   };
 
   void rebuild();
+  void rebuild_rows();
+  void fit_width();  // the pane never cuts the form's right column
   void add_stage();  // before the last stage, halfway between its neighbours
   std::string structure() const;
   QWidget* add_line(QGridLayout* grid, int row, int column, const QString& label, const std::string& pointer,
@@ -78,9 +92,11 @@ class ScenarioForm : public QWidget {
 
   ScenarioDocument* document_;
   QWidget* content_ = nullptr;
+  QScrollArea* scroll_ = nullptr;
   QVBoxLayout* sections_ = nullptr;
   std::vector<Field> fields_;
   std::string structure_;
+  std::string last_edited_;
 };
 
 }  // namespace ota::gui
