@@ -51,6 +51,7 @@ void add_pair(ChartData& chart, const RunReport& current, const RunReport* basel
     b.baseline = true;
     b.name = "baseline: " + b.name;
     b.labels.clear();  // the baseline's markers stay unlabelled: the current run's labels are the ones read
+    b.event_index.clear();  // and are not the current run's decisions
     chart.series.push_back(std::move(b));
   }
 }
@@ -291,11 +292,13 @@ ChartData timeline_chart(const RunReport& current, const RunReport* baseline) {
   for (const Family& family : families) {
     add_pair(c, current, baseline, [&](const RunReport& r) {
       SeriesData s = line(family.name, family.color, {}, {}, SeriesKind::Events);
-      for (const models::RolloutEvent& e : r.rollout.events) {
+      for (std::size_t i = 0; i < r.rollout.events.size(); ++i) {
+        const models::RolloutEvent& e = r.rollout.events[i];
         if (!family.has(e.kind)) continue;
         s.x.push_back(e.t_s / kHour);
         s.y.push_back(offered_percent_at(r, e.t_s / kHour));
         s.labels.push_back(event_label(e));
+        s.event_index.push_back(i);
       }
       return s;
     });
@@ -303,7 +306,8 @@ ChartData timeline_chart(const RunReport& current, const RunReport* baseline) {
   // Vertical lines on the time axis where a stage opened or the rollout stopped or completed.
   add_pair(c, current, baseline, [](const RunReport& r) {
     SeriesData s = line("stage / stop", 0x37474f, {}, {}, SeriesKind::Marker);
-    for (const models::RolloutEvent& e : r.rollout.events) {
+    for (std::size_t i = 0; i < r.rollout.events.size(); ++i) {
+      const models::RolloutEvent& e = r.rollout.events[i];
       std::string label;
       if (e.kind == "stage_open") label = "S" + std::to_string(e.stage + 1);
       else if (is_stop(e.kind)) label = e.kind;
@@ -312,6 +316,7 @@ ChartData timeline_chart(const RunReport& current, const RunReport* baseline) {
       s.x.push_back(e.t_s / kHour);
       s.y.push_back(100.0);
       s.labels.push_back(label);
+      s.event_index.push_back(i);
     }
     return s;
   });
@@ -400,6 +405,7 @@ ChartData clip_to(const ChartData& chart, double lo, double hi) {
     kept.x.clear();
     kept.y.clear();
     kept.labels.clear();
+    kept.event_index.clear();
     auto push = [&](double x, double y, const std::string& label) {
       kept.x.push_back(x);
       kept.y.push_back(y);
@@ -414,6 +420,7 @@ ChartData clip_to(const ChartData& chart, double lo, double hi) {
         break;
       }
       push(s.x[i], s.y[i], label);
+      if (i < s.event_index.size()) kept.event_index.push_back(s.event_index[i]);
     }
     s = std::move(kept);
   }

@@ -32,6 +32,10 @@ struct SeriesData {
   unsigned color = 0;          // 0xRRGGBB
   std::vector<double> x, y;    // x in hours
   std::vector<std::string> labels;  // Events / Marker: one per point
+  // Events / Marker of the current run: each point's position in the report's
+  // rollout.events (not every event has a point in every series). Empty for
+  // the baseline's series and for series that are not decisions.
+  std::vector<std::size_t> event_index;
 };
 
 struct ChartData {

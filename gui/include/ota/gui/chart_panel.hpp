@@ -3,8 +3,19 @@
 //
 // Mouse: drag to zoom into a time span, wheel to zoom around the cursor, right
 // or middle drag to pan, double-click to see the whole run. Hovering shows the
-// value of every series at that time. The panel reports its time range so the
-// window can keep every chart on the same span.
+// value of every series at that time, for as long as the mouse stays over the
+// plot. The panel reports its time range so the window can keep every chart on
+// the same span.
+//
+// Gate decisions: a chart whose data has decision series (Events and Marker
+// series with event_index, e.g. timeline_chart's) can mark one decision
+// (mark_event), and a click on or next to a decision says which one it was
+// (event_clicked). Decisions are named by their position in the report's
+// rollout.events, as GatePanel's rows are.
+//
+// Colours follow the widget's palette (light or dark): background, title, axes,
+// grid, legend and marker labels; series colours too dark or too light for the
+// background are shifted until they read.
 #pragma once
 
 #include <QByteArray>
@@ -12,6 +23,8 @@
 #include <QString>
 #include <QWidget>
 
+#include <map>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -19,6 +32,8 @@
 
 class QChart;
 class QChartView;
+class QGraphicsEllipseItem;
+class QGraphicsLineItem;
 class QGraphicsSimpleTextItem;
 class QLabel;
 class QLineSeries;
@@ -73,12 +88,52 @@ class ChartPanel : public QWidget {
   // point, and the events within `tolerance_h`.
   QString tooltip_at(double t_h, double tolerance_h) const;
 
+  // Draws decision `index` (a position in the report's rollout.events) marked:
+  // a thick line across the plot and a ring round its dot, in the palette's
+  // highlight colour. -1, or a decision this chart does not plot, clears the
+  // mark. A decision outside the span shown is brought into view (the span
+  // moves to centre it and time_range_changed is emitted, as for a pan).
+  // Emits nothing else: the window may call it from a table's selection
+  // without a loop. The mark stays across set_data while the new data still
+  // plots that decision (a run's partial reports only add decisions).
+  void mark_event(int index);
+  // The decision marked, or -1.
+  int marked_event() const { return marked_event_; }
+  // Whether this chart plots decision `index` (so it can be marked or clicked).
+  bool shows_event(int index) const { return event_points_.count(index) > 0; }
+  // Where decision `index` is drawn, in scene coordinates (the chart's and the
+  // view's scene): x of its time, y of its dot if it has one, else the plot's
+  // middle. Empty if the chart does not plot it or it is outside the span shown.
+  std::optional<QPointF> event_position(int index) const;
+  // The decision a click at `scene_pos` (scene coordinates) picks, or -1: of
+  // the decisions drawn within `max_px` pixels of it horizontally, those
+  // nearest (their line, then their dot); of several drawn on the same spot
+  // (a gate passed and the next stage opened at once), the latest, or, if the
+  // marked one is among them, the one before it: clicks step through them.
+  int event_near(QPointF scene_pos, double max_px = 5.0) const;
+
  signals:
   void time_range_changed(double min_h, double max_h);  // by the user (zoom, pan, reset)
   void status_message(const QString& text);
+  // The user clicked on or within a few pixels of decision `index` (the chart
+  // has already marked it).
+  void event_clicked(int index);
+
+ protected:
+  void changeEvent(QEvent* event) override;
 
  private:
+  // A decision as this chart draws it; `dots` is the chart's series holding
+  // its dot (null if only a vertical marker shows it), replaced with the chart.
+  struct EventPoint {
+    double t_h = 0;
+    double y = 0;
+    QXYSeries* dots = nullptr;
+  };
+
   void rebuild();
+  void update_legend();
+  void place_mark();
   void place_marker_labels();
   void on_x_range_changed(double min_h, double max_h);
   void ask_and_export(const QString& kind);
@@ -90,8 +145,17 @@ class ChartPanel : public QWidget {
   QChartView* view_ = nullptr;
   QValueAxis* x_axis_ = nullptr;
   QValueAxis* left_axis_ = nullptr;
-  std::vector<std::pair<QGraphicsSimpleTextItem*, QPointF>> marker_labels_;
+  // Items of the current chart (it owns them): reset in rebuild, which replaces it.
+  struct MarkerLabel {
+    QGraphicsSimpleTextItem* item;
+    QPointF at;
+  };
+  std::vector<MarkerLabel> marker_labels_;
   QXYSeries* label_anchor_ = nullptr;  // a series on the left axis, to map marker labels
+  QGraphicsLineItem* mark_line_ = nullptr;
+  QGraphicsEllipseItem* mark_ring_ = nullptr;
+  std::map<int, EventPoint> event_points_;  // by position in rollout.events
+  int marked_event_ = -1;
   bool applying_range_ = false;
 };
 
