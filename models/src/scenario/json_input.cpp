@@ -259,48 +259,6 @@ bool parse_json(std::string_view text, Diagnostics& diag, Json& out) {
 // ---------------------------------------------------------------------------
 // Overrides
 
-std::optional<std::vector<std::string>> split_pointer(const std::string& pointer, std::string& why) {
-  if (pointer.empty()) {
-    why = "the empty pointer would replace the whole scenario (expected a path to one field, like /fleet/devices)";
-    return std::nullopt;
-  }
-  if (pointer[0] != '/') {
-    why = json_quoted(pointer) + " is not a JSON Pointer (expected a path starting with '/', like /fleet/devices)";
-    return std::nullopt;
-  }
-  std::vector<std::string> tokens;
-  std::string token;
-  for (std::size_t i = 1; i <= pointer.size(); ++i) {
-    if (i == pointer.size() || pointer[i] == '/') {
-      tokens.push_back(std::move(token));
-      token.clear();
-    } else if (pointer[i] == '~') {
-      const char next = i + 1 < pointer.size() ? pointer[i + 1] : '\0';
-      if (next != '0' && next != '1') {
-        why = json_quoted(pointer) + " has '~' not followed by 0 or 1 (expected ~0 for '~' and ~1 for '/')";
-        return std::nullopt;
-      }
-      token.push_back(next == '0' ? '~' : '/');
-      ++i;
-    } else {
-      token.push_back(pointer[i]);
-    }
-  }
-  return tokens;
-}
-
-// An array index token: decimal digits without a leading zero, below `size`.
-std::optional<std::size_t> array_index(const std::string& token, std::size_t size) {
-  if (token.empty() || token.size() > 18 || (token.size() > 1 && token[0] == '0')) return std::nullopt;
-  std::size_t index = 0;
-  for (char c : token) {
-    if (c < '0' || c > '9') return std::nullopt;
-    index = index * 10 + static_cast<std::size_t>(c - '0');
-  }
-  if (index >= size) return std::nullopt;
-  return index;
-}
-
 void apply_override(Json& root, const std::string& pointer, const std::string& value_text, Diagnostics& diag) {
   std::string why;
   const auto tokens = split_pointer(pointer, why);
@@ -328,10 +286,7 @@ void apply_override(Json& root, const std::string& pointer, const std::string& v
     } else if (node->is_array()) {
       const auto index = array_index(token, node->size());
       if (!index) {
-        diag.add(pointer, "cannot override: " + json_quoted(token) + " is not an element of " +
-                              (at.empty() ? std::string("the document") : at) + ", which has " +
-                              std::to_string(node->size()) + " elements (expected an index below " +
-                              std::to_string(node->size()) + "; overrides replace elements and do not append)");
+        diag.add(pointer, "cannot override: " + not_an_element(token, at, node->size()));
         return;
       }
       if (last) {
@@ -349,3 +304,61 @@ void apply_override(Json& root, const std::string& pointer, const std::string& v
 }
 
 }  // namespace ota::models::scenario_detail
+
+// ---------------------------------------------------------------------------
+// JSON Pointers (ota/models/scenario/json_pointer.hpp)
+
+namespace ota::models {
+
+std::optional<std::vector<std::string>> split_pointer(const std::string& pointer, std::string& why) {
+  if (pointer.empty()) {
+    why = "the empty pointer would replace the whole scenario (expected a path to one field, like /fleet/devices)";
+    return std::nullopt;
+  }
+  if (pointer[0] != '/') {
+    why = scenario_detail::json_quoted(pointer) +
+          " is not a JSON Pointer (expected a path starting with '/', like /fleet/devices)";
+    return std::nullopt;
+  }
+  std::vector<std::string> tokens;
+  std::string token;
+  for (std::size_t i = 1; i <= pointer.size(); ++i) {
+    if (i == pointer.size() || pointer[i] == '/') {
+      tokens.push_back(std::move(token));
+      token.clear();
+    } else if (pointer[i] == '~') {
+      const char next = i + 1 < pointer.size() ? pointer[i + 1] : '\0';
+      if (next != '0' && next != '1') {
+        why = scenario_detail::json_quoted(pointer) +
+              " has '~' not followed by 0 or 1 (expected ~0 for '~' and ~1 for '/')";
+        return std::nullopt;
+      }
+      token.push_back(next == '0' ? '~' : '/');
+      ++i;
+    } else {
+      token.push_back(pointer[i]);
+    }
+  }
+  return tokens;
+}
+
+// An array index token: decimal digits without a leading zero, below `size`.
+std::optional<std::size_t> array_index(const std::string& token, std::size_t size) {
+  if (token.empty() || token.size() > 18 || (token.size() > 1 && token[0] == '0')) return std::nullopt;
+  std::size_t index = 0;
+  for (char c : token) {
+    if (c < '0' || c > '9') return std::nullopt;
+    index = index * 10 + static_cast<std::size_t>(c - '0');
+  }
+  if (index >= size) return std::nullopt;
+  return index;
+}
+
+std::string not_an_element(const std::string& token, const std::string& array_pointer, std::size_t size) {
+  return scenario_detail::json_quoted(token) + " is not an element of " +
+         (array_pointer.empty() ? std::string("the document") : array_pointer) + ", which has " +
+         std::to_string(size) + " elements (expected an index below " + std::to_string(size) +
+         "; overrides replace elements and do not append)";
+}
+
+}  // namespace ota::models

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ota/models/scenario/json_pointer.hpp"
 #include "ota/models/scenario/scenario_loader.hpp"
 
 namespace ota::models::scenario_detail {
@@ -56,8 +57,7 @@ class Diagnostics {
 // one well-formed JSON value.
 bool parse_json(std::string_view text, Diagnostics& diag, Json& out);
 
-std::optional<std::vector<std::string>> split_pointer(const std::string& pointer, std::string& why);
-std::optional<std::size_t> array_index(const std::string& token, std::size_t size);
+// split_pointer, array_index and not_an_element: ota/models/scenario/json_pointer.hpp.
 // Sets `pointer` in `root` to `value_text`, read as JSON if it parses and as a
 // plain string otherwise; records why if it cannot.
 void apply_override(Json& root, const std::string& pointer, const std::string& value_text, Diagnostics& diag);
