@@ -19,7 +19,6 @@
 #include <iostream>
 #include <new>
 #include <optional>
-#include <span>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -29,6 +28,7 @@
 
 #include "strict_number.hpp"
 #include "ota/models/batch/batch.hpp"
+#include "ota/models/batch/sweep_run.hpp"
 #include "ota/models/fleet/artifacts.hpp"
 #include "ota/models/fleet/fleet_model.hpp"
 #include "ota/models/report/metrics.hpp"
@@ -47,8 +47,7 @@ using namespace ota::models;
 
 namespace {
 
-const char* const kDefaultMetrics =
-    "updated_share,exposed_share,rolled_back_share,bricked_share,time_to_95pct_h,stopped,total_cost_usd";
+const std::string kDefaultMetrics(kDefaultSweepMetrics);
 
 std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;
@@ -56,12 +55,6 @@ std::vector<std::string> split_list(const std::string& text) {
   std::string item;
   while (std::getline(ss, item, ',')) out.push_back(item);
   return out;
-}
-
-std::string describe_point(std::size_t index, const std::vector<std::pair<std::string, std::string>>& point) {
-  std::string s = "grid point " + std::to_string(index) + " (";
-  for (std::size_t k = 0; k < point.size(); ++k) s += (k ? ", " : "") + point[k].first + "=" + point[k].second;
-  return s + ")";
 }
 
 }  // namespace
@@ -140,42 +133,18 @@ int otasim_sweep(int argc, char** argv) {
 
   // Load every point before running any, so a typo in the last value costs
   // nothing but a message.
-  const auto points = sweep_grid(params);
-  std::vector<std::pair<std::string, std::string>> base_overrides;
+  SweepPoint base_overrides;
   if (vm.count("devices")) base_overrides.emplace_back("/fleet/devices", std::to_string(cmd.scenario.devices));
-  std::vector<Scenario> scenarios;
-  std::vector<ReleaseArtifacts> artifacts;
-  scenarios.reserve(points.size());
-  artifacts.reserve(points.size());
-  bool bad = false;
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    std::vector<std::pair<std::string, std::string>> overrides = base_overrides;
-    overrides.insert(overrides.end(), points[i].begin(), points[i].end());
-    LoadResult loaded = load_scenario_file(cmd.path, overrides);
-    if (!loaded.scenario) {
-      std::cerr << "otasim sweep: " << cmd.path << ": " << describe_point(i, points[i]) << ":\n"
-                << format_errors(loaded.errors, "otasim sweep", cmd.path);
-      bad = true;
-      continue;
-    }
-    try {
-      artifacts.push_back(prepare_artifacts(*loaded.scenario));
-    } catch (const ArtifactError& e) {
-      std::cerr << "otasim sweep: " << cmd.path << ": " << describe_point(i, points[i]) << ": " << e.what() << "\n";
-      bad = true;
-      continue;
-    }
-    scenarios.push_back(std::move(*loaded.scenario));
+  const SweepLoad load = load_sweep_file(cmd.path, params, base_overrides);
+  if (!load.errors.empty()) {
+    std::cerr << format_sweep_errors(load, "otasim sweep", cmd.path);
+    return 2;
   }
-  if (bad) return 2;
+  const std::vector<SweepPoint>& points = load.points;
 
   const auto reps = static_cast<std::size_t>(replications);
-  std::vector<BatchJob> jobs;
-  jobs.reserve(points.size() * reps);
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    const std::uint64_t base = vm.count("seed") ? seed : scenarios[i].seed;
-    for (std::size_t r = 0; r < reps; ++r) jobs.push_back(BatchJob{&scenarios[i], &artifacts[i], replication_seed(base, r)});
-  }
+  const std::vector<BatchJob> jobs =
+      sweep_jobs(load, reps, vm.count("seed") ? std::optional<std::uint64_t>(seed.value) : std::nullopt);
   if (auto status = ota::cli::guard_jobs("otasim sweep", jobs,
                                          batch_threads(static_cast<std::size_t>(threads), jobs.size()),
                                          vm.count("force") > 0))
@@ -184,11 +153,8 @@ int otasim_sweep(int argc, char** argv) {
   if (!ran) return 1;
   const std::vector<RunReport> reports = std::move(*ran);
 
-  std::vector<std::vector<MetricSummary>> summaries(points.size());
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    const std::span<const RunReport> at_point(reports.data() + i * reps, reps);
-    for (const std::string& m : metric_names) summaries[i].push_back(summarize(m, metric_values(at_point, m)));
-  }
+  const std::vector<std::vector<MetricSummary>> summaries =
+      summarize_sweep(reports, points.size(), reps, metric_names);
   const std::string csv = sweep_csv(params, points, metric_names, summaries);
   if (report_outputs.any()) {
 #if OTA_HAVE_HTML_REPORT

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <mutex>
 #include <set>
@@ -13,6 +15,7 @@
 
 #include "fleet_fixture.hpp"
 #include "ota/models/batch/batch.hpp"
+#include "ota/models/batch/sweep_run.hpp"
 #include "ota/models/report/metrics.hpp"
 
 using namespace ota::models;
@@ -255,6 +258,72 @@ TEST_CASE("sweep: parameters, grid order and CSV shape", "[models][batch]") {
   CHECK(csv.rfind("/fleet/devices,/release/payload,updated_mean,updated_ci_low,updated_ci_high\n", 0) == 0);
   CHECK(csv.find("\n100,\"\"\"x\"\"\",2,") != std::string::npos);  // quotes doubled, field quoted
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 7);
+}
+
+TEST_CASE("sweep values: lists and ranges as typed, bad ones named", "[models][batch][sweep]") {
+  std::string error;
+  using V = std::vector<std::string>;
+  CHECK(parse_sweep_values("1,2,4", error) == V{"1", "2", "4"});
+  CHECK(parse_sweep_values(" full , delta ", error) == V{"full", "delta"});
+  CHECK(parse_sweep_values("10..50 step 10", error) == V{"10", "20", "30", "40", "50"});
+  CHECK(parse_sweep_values("10..45 step 10", error) == V{"10", "20", "30", "40"});
+  CHECK(parse_sweep_values("50..10 step 20", error) == V{"50", "30", "10"});
+  CHECK(parse_sweep_values("10..50 n=5", error) == V{"10", "20", "30", "40", "50"});
+  CHECK(parse_sweep_values("0.1..0.3 step 0.1", error) == V{"0.1", "0.2", "0.3"});
+  CHECK(parse_sweep_values("0..1 n=4", error) == V{"0", "0.333333333333", "0.666666666667", "1"});
+  CHECK(parse_sweep_values("-1..1 step 1", error) == V{"-1", "0", "1"});
+  for (const char* bad : {"", " ", "1,,2", "1,", "10..50", "10..50 step 0", "10..50 step -1", "a..50 step 1",
+                          "10..b step 1", "10..50 n=1", "10..50 n=x", "10..50 by 5", "0..1 step 1e-6",
+                          "0..1 step 1e-300"}) {
+    error.clear();
+    CHECK_FALSE(parse_sweep_values(bad, error));
+    CHECK_FALSE(error.empty());
+  }
+  error.clear();
+  CHECK_FALSE(parse_sweep_values("10..50 step 0", error));
+  CHECK(error.find("'10..50 step 0'") != std::string::npos);
+  CHECK(error.find("step '0'") != std::string::npos);
+}
+
+TEST_CASE("sweep run: a scenario's text and its file load the same points and give the same CSV",
+          "[models][batch][sweep]") {
+  const std::string path = ota::models::testing::scenario_path("default.json");
+  std::ifstream in(path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::vector<SweepParam> params{{"/polling/interval_min", {"30", "120"}}};
+  const SweepPoint base{{"/fleet/devices", "300"}};
+  const SweepLoad from_file = load_sweep_file(path, params, base);
+  const SweepLoad from_text = load_sweep_text(text, OTA_SOURCE_DIR "/scenarios", params, base);
+  REQUIRE(from_file.ok());
+  REQUIRE(from_text.ok());
+  REQUIRE(from_file.scenarios.size() == 2);
+  CHECK(from_text.scenarios[1].devices == 300);
+  const auto jobs_file = sweep_jobs(from_file, 2), jobs_text = sweep_jobs(from_text, 2);
+  REQUIRE(jobs_file.size() == 4);
+  CHECK(jobs_file[0].seed == jobs_file[2].seed);  // common random numbers across points
+  CHECK(jobs_file[1].seed == replication_seed(from_file.scenarios[0].seed, 1));
+  CHECK(jobs_text[3].scenario == &from_text.scenarios[1]);
+  const auto ra = run_batch(jobs_file), rb = run_batch(jobs_text);
+  REQUIRE(ra);
+  REQUIRE(rb);
+  const auto names = default_sweep_metrics();
+  CHECK(names.size() == 7);
+  const auto sa = summarize_sweep(*ra, 2, 2, names), sb = summarize_sweep(*rb, 2, 2, names);
+  const std::string csv = sweep_csv(params, from_file.points, names, sa);
+  CHECK(csv == sweep_csv(params, from_text.points, names, sb));
+  CHECK(csv.rfind("/polling/interval_min,updated_share_mean,", 0) == 0);
+  CHECK_THROWS_AS(summarize_sweep(*ra, 3, 2, names), std::invalid_argument);
+
+  // A bad point is reported with the others still tried, and nothing is kept.
+  const SweepLoad bad = load_sweep_text(text, ".", {{"/fleet/devices", {"0", "100", "-1"}}});
+  CHECK_FALSE(bad.ok());
+  REQUIRE(bad.errors.size() == 2);
+  CHECK(bad.errors[1].index == 2);
+  CHECK(bad.scenarios.empty());
+  CHECK(sweep_jobs(bad, 3).empty());
+  const std::string message = format_sweep_errors(bad, "sweep", "");
+  CHECK(message.rfind("sweep: grid point 0 (/fleet/devices=0):\nsweep: /fleet/devices: ", 0) == 0);
+  CHECK(message.find("grid point 2 (/fleet/devices=-1)") != std::string::npos);
 }
 
 TEST_CASE("run_batch: progress never goes back and ends at 1; cancel returns nothing", "[models][batch]") {
