@@ -205,7 +205,7 @@ class PlannerChartView : public QChartView {
     setRenderHint(QPainter::Antialiasing);
     setRubberBand(QChartView::HorizontalRubberBand);
     setMouseTracking(true);
-    setMinimumSize(260, 200);
+    setMinimumSize(260, 150);  // three rows and the gate panel fit 800 px (1000 px at 125 %)
   }
 
   // The chart is about to be replaced (and deleted): the hover line belongs

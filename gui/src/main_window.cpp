@@ -40,6 +40,8 @@
 
 #include "ota/gui/chart_panel.hpp"
 #include "ota/gui/compare_table.hpp"
+#include "ota/gui/gate_panel.hpp"
+#include "ota/gui/sweep_panel.hpp"
 #include "ota/gui/html_report.hpp"
 #include "ota/gui/scenario_form.hpp"
 #include "ota/models/report/report.hpp"
@@ -321,6 +323,10 @@ void MainWindow::build_menus() {
   run->addSeparator();
   run->addAction(baseline_action_);
   run->addAction(clear_baseline_action_);
+  run->addSeparator();
+  QAction* sweep = run->addAction(tr("&Sweep a field…"), this, [this] { sweep_field(QString()); });
+  sweep->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_W));
+  sweep->setToolTip(tr("Run the scenario over several values of one field (or right-click a field: Sweep this…)"));
   QMenu* view = menuBar()->addMenu(tr("&View"));
   QAction* active = view->addAction(tr("&Active span"), this, [this] {
     for (ChartPanel* c : charts_) c->fit_activity();
@@ -399,7 +405,28 @@ void MainWindow::build_layout() {
       if (partial_) live_range_ = std::make_pair(lo, hi);  // the next partial keeps the user's span
     });
   }
-  split->addWidget(grid_host);
+  // Under the charts: the gate decisions, linked to the stage timeline.
+  auto* middle = new QSplitter(Qt::Vertical);
+  middle->setChildrenCollapsible(false);
+  middle->addWidget(grid_host);
+  gates_ = new GatePanel;
+  gates_->setObjectName(QStringLiteral("gates"));
+  middle->addWidget(gates_);
+  middle->setStretchFactor(0, 1);
+  middle->setStretchFactor(1, 0);
+  middle->setSizes({800, 170});
+  ChartPanel* timeline = charts_.at(1);
+  connect(gates_, &GatePanel::event_selected, timeline, &ChartPanel::mark_event);
+  connect(timeline, &ChartPanel::event_clicked, gates_, &GatePanel::select_event);
+  sweep_ = new SweepPanel;
+  sweep_->setObjectName(QStringLiteral("sweep"));
+  connect(sweep_, &SweepPanel::status_message, this, &MainWindow::set_status);
+  connect(form_, &ScenarioForm::sweep_requested, this, &MainWindow::sweep_field);
+  result_tabs_ = new QTabWidget;
+  result_tabs_->setObjectName(QStringLiteral("result_tabs"));
+  result_tabs_->addTab(middle, tr("Run"));
+  result_tabs_->addTab(sweep_, tr("Sweep"));
+  split->addWidget(result_tabs_);
 
   // Right: the totals.
   auto* right = new QWidget;
@@ -592,6 +619,10 @@ void MainWindow::apply_json_view() {
 }
 
 void MainWindow::validate() {
+  // The sweep tab sweeps the scenario as edited now (a sweep going keeps its own copy).
+  if (sweep_)
+    sweep_->set_scenario(document_.text(), document_.base_dir(),
+                         document_.value_text("/name").value_or(QFileInfo(file_).completeBaseName().toStdString()));
   const models::LoadResult result = document_.validate();
   valid_ = result.scenario.has_value();
   form_->show_errors(result.errors);
@@ -722,6 +753,7 @@ void MainWindow::show_results() {
   if (!shown) {
     for (std::size_t i = 0; i < charts_.size(); ++i) charts_[i]->clear(tr(kChartTitles[i]));
     totals_->show_runs(nullptr, nullptr);
+    gates_->set_report(nullptr);
     totals_title_->setText(tr("<b>Totals</b>"));
     show_changes();
     return;
@@ -733,6 +765,7 @@ void MainWindow::show_results() {
     if (partial_ && live_range_) charts_[i]->set_time_range(live_range_->first, live_range_->second);
   }
   totals_->show_runs(baseline_.get(), shown);
+  gates_->set_report(&shown->first());
   QString title = baseline_ ? tr("<b>Totals</b> — current <b>%1</b> vs baseline <b>%2</b> (dashed on the charts)")
                                   .arg(shown->label.toHtmlEscaped(), baseline_->label.toHtmlEscaped())
                             : tr("<b>Totals</b> — %1").arg(shown->label.toHtmlEscaped());
@@ -795,6 +828,17 @@ void MainWindow::update_actions() {
   export_all_action_->setEnabled(current_ != nullptr && !busy);  // empty charts have no names to write
   open_action_->setEnabled(!busy);
   replications_->setEnabled(!busy);
+}
+
+void MainWindow::sweep_field(const QString& pointer) {
+  apply_json_view();
+  const std::string name = document_.value_text("/name").value_or(QFileInfo(file_).completeBaseName().toStdString());
+  sweep_->set_scenario(document_.text(), document_.base_dir(), name);
+  if (!pointer.isEmpty()) sweep_->set_parameter(pointer.toStdString());
+  show_editor();
+  result_tabs_->setCurrentWidget(sweep_);
+  set_status(pointer.isEmpty() ? tr("Sweep: name a field and its values, then Run")
+                               : tr("Sweep %1: give its values (1,2,4 or 10..50 step 10) and Run").arg(pointer));
 }
 
 QString MainWindow::save_session(const QString& path) {

@@ -11,6 +11,9 @@
 #include <QImage>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QTableWidget>
+#include <QTabWidget>
+#include <QTimer>
 #include <QMenu>
 #include <QProcess>
 #include <QScrollArea>
@@ -25,9 +28,12 @@
 #include <nlohmann/json.hpp>
 
 #include "gui_test_registry.hpp"
+#include "ota/gui/chart_panel.hpp"
 #include "ota/gui/compare_table.hpp"
+#include "ota/gui/gate_panel.hpp"
 #include "ota/gui/main_window.hpp"
 #include "ota/gui/scenario_form.hpp"
+#include "ota/gui/sweep_panel.hpp"
 #include "ota/models/report/metrics.hpp"
 
 using ota::gui::CompareTable;
@@ -302,6 +308,84 @@ class WindowTest : public QObject {
     QCOMPARE(t->verdict(t->row_of("data_cost_usd")), -1);
     const QColor bad = t->item(t->row_of("data_cost_usd"), CompareTable::kDifference)->foreground().color();
     QVERIFY(bad.red() > bad.green());
+  }
+
+  // In the window: the gate decisions panel under the charts lists the run's
+  // decisions; a click on a row marks it on the stage timeline, a click on
+  // the timeline's marker selects the row.
+  void gate_panel_linked_to_the_timeline() {
+    MainWindow w;
+    w.show();
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    QCOMPARE(w.open_file(source_path("scenarios/gate-threshold.json")), QString());
+    QCOMPARE(run_to_end(w), RunEnd::Completed);
+    const ota::models::RunReport& r = w.current_result()->first();
+    ota::gui::GatePanel* gates = w.gates();
+    QVERIFY(gates->isVisible());
+    QCOMPARE(gates->event_count(), static_cast<int>(r.rollout.events.size()));
+    int stop = -1;
+    for (std::size_t i = 0; i < r.rollout.events.size(); ++i)
+      if (r.rollout.events[i].kind == "rollback" || r.rollout.events[i].kind == "abort" ||
+          r.rollout.events[i].kind == "pause")
+        stop = static_cast<int>(i);
+    QVERIFY2(stop >= 0, "the scenario's rollout stops");
+    QVERIFY(gates->table()->item(stop, ota::gui::GatePanel::kReason)->text() ==
+            QString::fromStdString(r.rollout.events[static_cast<std::size_t>(stop)].reason));
+
+    QTableWidget* table = gates->table();
+    table->scrollToItem(table->item(stop, 0));
+    const QRect cell = table->visualItemRect(table->item(stop, ota::gui::GatePanel::kAction));
+    QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, cell.center());
+    QCOMPARE(gates->selected_event(), stop);
+    ota::gui::ChartPanel* timeline = w.timeline_chart();
+    QCOMPARE(timeline->marked_event(), stop);
+
+    // Back: select another row, then click the stop's marker on the chart.
+    const QRect first = table->visualItemRect(table->item(0, ota::gui::GatePanel::kAction));
+    table->scrollToItem(table->item(0, 0));
+    QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, table->visualItemRect(table->item(0, 0)).center());
+    Q_UNUSED(first);
+    QCOMPARE(timeline->marked_event(), 0);
+    const std::optional<QPointF> at = timeline->event_position(stop);
+    QVERIFY(at);
+    const QPoint click = timeline->view()->mapFromScene(*at);
+    QTest::mouseClick(timeline->view()->viewport(), Qt::LeftButton, {}, click);
+    QTRY_COMPARE(timeline->marked_event(), stop);
+    QCOMPARE(gates->selected_event(), stop);
+  }
+
+  // Right-click a field, "Sweep this…": the sweep tab opens on that field;
+  // values typed and Run clicked sweep the scenario as edited.
+  void sweep_this_from_the_form() {
+    QTemporaryDir dir;
+    MainWindow w;
+    w.show();
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    QCOMPARE(w.open_file(small_cellular(dir)), QString());
+    type_into(w, "/release/full_kb", "300");  // an edit not saved: the sweep uses it
+    QLineEdit* field = line_field(w, "/polling/interval_min");
+    // A right click through the window, as the window system delivers it (the
+    // widget overloads of QTest bypass the context-menu event).
+    const QPoint at = field->mapTo(field->window(), QPoint(10, field->height() / 2));
+    QTest::mouseClick(field->window()->windowHandle(), Qt::RightButton, {}, at);
+    QMenu* menu = nullptr;
+    QTRY_VERIFY((menu = qobject_cast<QMenu*>(QApplication::activePopupWidget())) != nullptr);
+    QAction* sweep = menu->findChild<QAction*>(QStringLiteral("sweep_this"));
+    QVERIFY(sweep);
+    QTest::mouseClick(menu, Qt::LeftButton, {}, menu->actionGeometry(sweep).center());
+    QTRY_VERIFY(w.result_tabs()->currentWidget() == w.sweep());
+    ota::gui::SweepPanel* panel = w.sweep();
+    QCOMPARE(panel->pointer_field()->text(), QStringLiteral("/polling/interval_min"));
+    QTest::keyClicks(panel->values_field(), "30,60,120");
+    QSignalSpy done(panel, &ota::gui::SweepPanel::finished);
+    QTest::mouseClick(panel->run_button(), Qt::LeftButton);
+    QVERIFY(done.wait(kRunTimeoutMs));
+    QCOMPARE(done.takeFirst().at(0).value<RunEnd>(), RunEnd::Completed);
+    panel->set_metric("data_cost_usd");
+    const std::vector<ota::gui::SweepPlotPoint> points = panel->plotted();
+    QCOMPARE(points.size(), std::size_t{3});
+    // 2,000 devices × 300 KB (the edit) at $0.20/MB, whatever the poll interval.
+    for (const auto& p : points) QCOMPARE(p.mean, 120.0);
   }
 
   // One number format: no exponent for counts, three significant digits for

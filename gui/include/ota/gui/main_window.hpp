@@ -34,6 +34,8 @@ namespace ota::gui {
 
 class ChartPanel;
 class CompareTable;
+class GatePanel;
+class SweepPanel;
 class ScenarioForm;
 
 class MainWindow : public QMainWindow {
@@ -108,6 +110,15 @@ class MainWindow : public QMainWindow {
   // Applies the JSON view's text now instead of after the typing pause.
   void apply_json_view();
   CompareTable* totals() const { return totals_; }
+  // The rollout's decisions (time, stage, action, reason, evidence), linked to
+  // the stage timeline chart.
+  GatePanel* gates() const { return gates_; }
+  ChartPanel* timeline_chart() const { return charts_.at(1); }
+  // A sweep of one field (the form's "Sweep this…"), in its own tab beside the charts.
+  SweepPanel* sweep() const { return sweep_; }
+  QTabWidget* result_tabs() const { return result_tabs_; }
+  // Opens the sweep tab on the scenario as edited, sweeping `pointer`.
+  void sweep_field(const QString& pointer);
   const std::vector<ChartPanel*>& charts() const { return charts_; }
   QProgressBar* progress_bar() const { return progress_; }
   QSpinBox* replications_box() const { return replications_; }
@@ -182,6 +193,9 @@ class MainWindow : public QMainWindow {
   QListWidget* errors_ = nullptr;
   QLabel* verdict_ = nullptr;
   CompareTable* totals_ = nullptr;
+  GatePanel* gates_ = nullptr;
+  SweepPanel* sweep_ = nullptr;
+  QTabWidget* result_tabs_ = nullptr;
   QLabel* totals_title_ = nullptr;
   std::vector<ChartPanel*> charts_;
   QProgressBar* progress_ = nullptr;
