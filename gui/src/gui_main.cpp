@@ -8,6 +8,8 @@
 // window to OUT.png and exits 0. A scenario that does not load exits 2 with
 // the loader's messages, as `otasim run` does; a failed run exits 1.
 #include <QApplication>
+#include <QPalette>
+#include <QStyle>
 #include <QCommandLineParser>
 #include <QEventLoop>
 #include <QFileInfo>
@@ -98,6 +100,34 @@ int screenshot(MainWindow& window, const QString& out, const QString& baseline, 
   return 0;
 }
 
+// A dark palette for the Fusion style (what dark desktop themes give).
+QPalette dark_palette() {
+  QPalette p;
+  const QColor window(0x2b, 0x2b, 0x2b), base(0x1e, 0x1e, 0x1e), text(0xee, 0xee, 0xee), disabled(0x80, 0x80, 0x80);
+  p.setColor(QPalette::Window, window);
+  p.setColor(QPalette::WindowText, text);
+  p.setColor(QPalette::Base, base);
+  p.setColor(QPalette::AlternateBase, QColor(0x26, 0x26, 0x26));
+  p.setColor(QPalette::ToolTipBase, QColor(0x3a, 0x3a, 0x3a));
+  p.setColor(QPalette::ToolTipText, text);
+  p.setColor(QPalette::PlaceholderText, QColor(0x9e, 0x9e, 0x9e));
+  p.setColor(QPalette::Text, text);
+  p.setColor(QPalette::Button, QColor(0x35, 0x35, 0x35));
+  p.setColor(QPalette::ButtonText, text);
+  p.setColor(QPalette::BrightText, QColor(0xff, 0x6e, 0x6e));
+  p.setColor(QPalette::Link, QColor(0x64, 0xb5, 0xf6));
+  p.setColor(QPalette::Highlight, QColor(0x2f, 0x6f, 0xb5));
+  p.setColor(QPalette::HighlightedText, Qt::white);
+  p.setColor(QPalette::Light, QColor(0x4a, 0x4a, 0x4a));
+  p.setColor(QPalette::Midlight, QColor(0x40, 0x40, 0x40));
+  p.setColor(QPalette::Mid, QColor(0x30, 0x30, 0x30));
+  p.setColor(QPalette::Dark, QColor(0x18, 0x18, 0x18));
+  p.setColor(QPalette::Shadow, Qt::black);
+  for (auto role : {QPalette::Text, QPalette::WindowText, QPalette::ButtonText})
+    p.setColor(QPalette::Disabled, role, disabled);
+  return p;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -118,14 +148,29 @@ int main(int argc, char** argv) {
   const QCommandLineOption baseline_option(QStringLiteral("baseline"),
                                            QStringLiteral("With --screenshot: run <scenario> first as the baseline."),
                                            QStringLiteral("scenario"));
+  const QCommandLineOption palette_option(
+      QStringLiteral("palette"),
+      QStringLiteral("system (the default: the desktop's colours), dark or light (Fusion style)."),
+      QStringLiteral("palette"), QStringLiteral("system"));
   parser.addOption(shot_option);
   parser.addOption(baseline_option);
+  parser.addOption(palette_option);
   parser.addPositionalArgument(QStringLiteral("scenario"), QStringLiteral("Scenario JSON file to open."),
                                QStringLiteral("[SCENARIO.json]"));
   parser.process(app);
   const QStringList files = parser.positionalArguments();
   if (files.size() > 1) {
     std::fprintf(stderr, "otasim-gui: one scenario file at most, not %lld\n", static_cast<long long>(files.size()));
+    return 2;
+  }
+
+  const QString palette = parser.value(palette_option);
+  if (palette == QStringLiteral("dark") || palette == QStringLiteral("light")) {
+    QApplication::setStyle(QStringLiteral("Fusion"));
+    QApplication::setPalette(palette == QStringLiteral("dark") ? dark_palette() : QApplication::style()->standardPalette());
+  } else if (palette != QStringLiteral("system")) {
+    std::fprintf(stderr, "otasim-gui: --palette: expected system, dark or light, not '%s'\n",
+                 palette.toLocal8Bit().constData());
     return 2;
   }
 

@@ -337,6 +337,14 @@ void MainWindow::build_menus() {
     for (ChartPanel* c : charts_) c->reset_time_range();
   });
   whole->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+  view->addSeparator();
+  QAction* decisions = view->addAction(tr("&Gate decisions"), this, [this] {
+    show_editor();
+    result_tabs_->setCurrentIndex(0);
+    gates_->table()->setFocus();
+  });
+  decisions->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_G));
+  decisions->setToolTip(tr("The decisions table: arrow keys move through the decisions, each marked on the timeline"));
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&About otasim"), this, [this] {
     QMessageBox::about(this, tr("About otasim"),
@@ -787,7 +795,9 @@ void MainWindow::show_changes() {
   if (!have) return;
   const std::string& shown = partial_ ? run_text_ : current_text_;
   try {
-    const std::vector<ScenarioChange> changes = scenario_changes(baseline_text_, shown, {});
+    std::vector<ScenarioChange> changes = scenario_changes(baseline_text_, shown, {});
+    // Parameters only: a scenario's name and description are its labels.
+    std::erase_if(changes, [](const ScenarioChange& c) { return c.pointer == "/name" || c.pointer == "/description"; });
     for (const ScenarioChange& c : changes) {
       auto* item = new QListWidgetItem(QStringLiteral("%1: %2 → %3")
                                            .arg(QString::fromStdString(c.pointer), QString::fromStdString(c.baseline),
@@ -834,9 +844,10 @@ void MainWindow::sweep_field(const QString& pointer) {
   apply_json_view();
   const std::string name = document_.value_text("/name").value_or(QFileInfo(file_).completeBaseName().toStdString());
   sweep_->set_scenario(document_.text(), document_.base_dir(), name);
-  if (!pointer.isEmpty()) sweep_->set_parameter(pointer.toStdString());
   show_editor();
   result_tabs_->setCurrentWidget(sweep_);
+  if (!pointer.isEmpty()) sweep_->set_parameter(pointer.toStdString());  // focuses the values
+  else sweep_->pointer_field()->setFocus();
   set_status(pointer.isEmpty() ? tr("Sweep: name a field and its values, then Run")
                                : tr("Sweep %1: give its values (1,2,4 or 10..50 step 10) and Run").arg(pointer));
 }

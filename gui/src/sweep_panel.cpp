@@ -3,6 +3,7 @@
 #include <QBuffer>
 #include <QCategoryAxis>
 #include <QChart>
+#include <QEvent>
 #include <QChartView>
 #include <QComboBox>
 #include <QCoreApplication>
@@ -446,6 +447,31 @@ std::vector<SweepPlotPoint> SweepPanel::plotted() const {
   return out;
 }
 
+// The chart in the window's colours (light or dark): background, title,
+// axes, grid and legend from the palette.
+void SweepPanel::apply_palette() {
+  QChart* chart = view_->chart();
+  const QPalette& p = palette();
+  const QColor text = p.color(QPalette::Text);
+  QColor grid = text;
+  grid.setAlpha(46);
+  chart->setBackgroundBrush(p.base());
+  chart->setTitleBrush(text);
+  chart->legend()->setLabelColor(text);
+  for (QAbstractAxis* axis : chart->axes()) {
+    axis->setLabelsColor(text);
+    axis->setTitleBrush(text);
+    axis->setLinePenColor(text);
+    axis->setGridLineColor(grid);
+  }
+  view_->setBackgroundBrush(p.base());
+}
+
+void SweepPanel::changeEvent(QEvent* event) {
+  QWidget::changeEvent(event);
+  if (event->type() == QEvent::PaletteChange && view_) apply_palette();
+}
+
 void SweepPanel::redraw() {
   QChart* chart = view_->chart();
   chart->removeAllSeries();
@@ -455,6 +481,7 @@ void SweepPanel::redraw() {
   }
   if (!result_) {
     chart->setTitle(tr("No sweep yet: choose a field and its values, then Run sweep"));
+    apply_palette();
     chart->legend()->setVisible(false);
     return;
   }
@@ -548,6 +575,7 @@ void SweepPanel::redraw() {
   y->setTitleText(name);
   chart->addAxis(x, Qt::AlignBottom);
   chart->addAxis(y, Qt::AlignLeft);
+  apply_palette();
   for (QAbstractSeries* s : chart->series()) {
     s->attachAxis(x);
     s->attachAxis(y);

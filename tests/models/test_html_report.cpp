@@ -86,7 +86,9 @@ TEST_CASE("otasim run --html: one self-contained file with the run's own numbers
   const std::regex id_attr(" id=\"([^\"]+)\"");
   for (auto it = std::sregex_iterator(html.begin(), html.end(), id_attr); it != std::sregex_iterator(); ++it)
     CHECK(ids.insert((*it)[1].str()).second);
-  CHECK(ids.size() > 6);
+  // The page's sections at least; the charts' own ids (Qt's gradients, when a
+  // theme draws them) carry each chart's prefix and are counted above.
+  CHECK(ids.size() >= 6);
   for (const char* title : {"Adoption by version and state", "Stage timeline and gate decisions",
                             "Failures, rollbacks, bricks", "Battery deferrals"})
     CHECK(html.find(title) != std::string::npos);

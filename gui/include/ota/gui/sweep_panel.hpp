@@ -142,6 +142,9 @@ class SweepPanel : public QWidget {
   QChartView* chart_view() const { return view_; }
   QChart* chart() const;
 
+ protected:
+  void changeEvent(QEvent* event) override;
+
  signals:
   void started();
   void progress(double fraction);  // of all the sweep's runs, in [0, 1]
@@ -158,6 +161,7 @@ class SweepPanel : public QWidget {
   void set_status(const QString& text);
   void update_buttons();
   void redraw();
+  void apply_palette();
   void ask_and_export(const QString& kind);
   void settle_chart() const;
 
