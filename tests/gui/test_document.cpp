@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "gui_test_registry.hpp"
+#include "gui_test_util.hpp"
 #include "ota/gui/main_window.hpp"
 #include "ota/gui/scenario_document.hpp"
 #include "ota/gui/scenario_form.hpp"
@@ -25,14 +26,13 @@
 using ota::gui::MainWindow;
 using ota::gui::ScenarioDocument;
 
+using namespace ota::gui::testing;
+
 namespace {
 
 // The document's DOM is ordered: key order is part of what must match.
 using Json = nlohmann::ordered_json;
 
-QString source_path(const QString& relative) {
-  return qEnvironmentVariable("OTA_SOURCE_DIR", QStringLiteral(".")) + "/" + relative;
-}
 
 // Texts compared as QStrings, so that a failure prints both.
 QString qs(const std::string& s) { return QString::fromStdString(s); }
@@ -70,15 +70,6 @@ std::pair<std::size_t, std::size_t> changed_lines(const std::string& a, const st
   return {la.size() - head - tail, lb.size() - head - tail};
 }
 
-// Types `text` into the field bound to `pointer`, replacing what is there, key by key.
-void type_into(MainWindow& w, const std::string& pointer, const QString& text) {
-  auto* edit = qobject_cast<QLineEdit*>(w.form()->field(pointer));
-  QVERIFY2(edit, pointer.c_str());
-  edit->setFocus();
-  edit->selectAll();
-  QTest::keyClicks(edit, text);
-  QCOMPARE(edit->text(), text);
-}
 
 // Sets `text` and checks it took.
 void load(ScenarioDocument& doc, const std::string& text) {

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "gui_test_registry.hpp"
+#include "gui_test_util.hpp"
 #include "ota/gui/chart_data.hpp"
 #include "ota/gui/chart_panel.hpp"
 #include "ota/gui/gate_panel.hpp"
@@ -39,11 +40,10 @@ using ota::gui::GatePanel;
 using ota::models::RolloutEvent;
 using ota::models::RunReport;
 
+using namespace ota::gui::testing;
+
 namespace {
 
-QString source_path(const QString& relative) {
-  return qEnvironmentVariable("OTA_SOURCE_DIR", QStringLiteral(".")) + "/" + relative;
-}
 
 // Runs scenarios/`file` with `overrides` (JSON Pointer, value), as the planner does.
 RunReport run_scenario_file(const QString& file, const std::vector<std::pair<std::string, std::string>>& overrides) {

@@ -28,6 +28,7 @@
 #include <set>
 
 #include "gui_test_registry.hpp"
+#include "gui_test_util.hpp"
 #include "ota/gui/chart_data.hpp"
 #include "ota/gui/chart_panel.hpp"
 #include "ota/gui/compare_table.hpp"
@@ -43,29 +44,9 @@ using ota::gui::ChartPanel;
 using ota::gui::CompareTable;
 using ota::gui::MainWindow;
 using ota::gui::RunEnd;
+using namespace ota::gui::testing;
 
 namespace {
-
-constexpr int kRunTimeoutMs = 300'000;
-
-QString source_path(const QString& relative) {
-  return qEnvironmentVariable("OTA_SOURCE_DIR", QStringLiteral(".")) + "/" + relative;
-}
-QString binary(const QString& name) { return qEnvironmentVariable("OTA_BIN_DIR", QStringLiteral(".")) + "/" + name; }
-
-QLineEdit* line_field(MainWindow& w, const std::string& pointer) {
-  return qobject_cast<QLineEdit*>(w.form()->field(pointer));
-}
-
-// Types `text` into the field bound to `pointer`, replacing what is there.
-void type_into(MainWindow& w, const std::string& pointer, const QString& text) {
-  QLineEdit* edit = line_field(w, pointer);
-  QVERIFY2(edit, pointer.c_str());
-  edit->setFocus();
-  edit->selectAll();
-  QTest::keyClicks(edit, text);
-  QCOMPARE(edit->text(), text);
-}
 
 // Picks the combo entry whose value is `value`, as a user's click does.
 void choose(MainWindow& w, const std::string& pointer, const QString& value) {
@@ -77,16 +58,6 @@ void choose(MainWindow& w, const std::string& pointer, const QString& value) {
   emit combo->activated(index);
 }
 
-// Starts a run and waits for its end; returns how it ended.
-RunEnd run_to_end(MainWindow& w) {
-  QSignalSpy spy(&w, &MainWindow::run_finished);
-  if (!w.start_run()) {
-    qWarning("start_run refused: %s", qPrintable(w.status_text()));
-    return RunEnd::Failed;
-  }
-  if (!spy.wait(kRunTimeoutMs) && spy.isEmpty()) return RunEnd::Failed;
-  return spy.takeFirst().at(0).value<RunEnd>();
-}
 
 std::size_t point_count(QAbstractSeries* series) {
   if (auto* area = qobject_cast<QAreaSeries*>(series)) return static_cast<std::size_t>(area->upperSeries()->count());

@@ -26,20 +26,19 @@
 #include <vector>
 
 #include "gui_test_registry.hpp"
+#include "gui_test_util.hpp"
 #include "ota/gui/sweep_panel.hpp"
 
 using ota::gui::RunEnd;
 using ota::gui::SweepPanel;
+
+using namespace ota::gui::testing;
 
 namespace {
 
 constexpr int kSweepTimeoutMs = 300'000;
 constexpr const char* kField = "/polling/interval_min";
 
-QString source_path(const QString& relative) {
-  return qEnvironmentVariable("OTA_SOURCE_DIR", QStringLiteral(".")) + "/" + relative;
-}
-QString binary(const QString& name) { return qEnvironmentVariable("OTA_BIN_DIR", QStringLiteral(".")) + "/" + name; }
 
 QByteArray read_all(const QString& path) {
   QFile f(path);

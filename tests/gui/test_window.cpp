@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gui_test_registry.hpp"
+#include "gui_test_util.hpp"
 #include "ota/gui/chart_panel.hpp"
 #include "ota/gui/compare_table.hpp"
 #include "ota/gui/gate_panel.hpp"
@@ -39,39 +40,9 @@
 using ota::gui::CompareTable;
 using ota::gui::MainWindow;
 using ota::gui::RunEnd;
+using namespace ota::gui::testing;
 
 namespace {
-
-constexpr int kRunTimeoutMs = 300'000;
-
-QString source_path(const QString& relative) {
-  return qEnvironmentVariable("OTA_SOURCE_DIR", QStringLiteral(".")) + "/" + relative;
-}
-QString binary(const QString& name) { return qEnvironmentVariable("OTA_BIN_DIR", QStringLiteral(".")) + "/" + name; }
-
-QLineEdit* line_field(MainWindow& w, const std::string& pointer) {
-  return qobject_cast<QLineEdit*>(w.form()->field(pointer));
-}
-
-// Clicks into the field bound to `pointer` and types `text` over what is there.
-void type_into(MainWindow& w, const std::string& pointer, const QString& text) {
-  QLineEdit* edit = line_field(w, pointer);
-  QVERIFY2(edit, pointer.c_str());
-  QTest::mouseClick(edit, Qt::LeftButton);
-  QTest::keyClick(edit, Qt::Key_A, Qt::ControlModifier);
-  QTest::keyClicks(edit, text);
-  QCOMPARE(edit->text(), text);
-}
-
-RunEnd run_to_end(MainWindow& w) {
-  QSignalSpy spy(&w, &MainWindow::run_finished);
-  if (!w.start_run()) {
-    qWarning("start_run refused: %s", qPrintable(w.status_text()));
-    return RunEnd::Failed;
-  }
-  if (!spy.wait(kRunTimeoutMs) && spy.isEmpty()) return RunEnd::Failed;
-  return spy.takeFirst().at(0).value<RunEnd>();
-}
 
 QByteArray read_all(const QString& path) {
   QFile f(path);
