@@ -340,7 +340,6 @@ void MainWindow::build_menus() {
   view->addSeparator();
   QAction* decisions = view->addAction(tr("&Gate decisions"), this, [this] {
     show_editor();
-    result_tabs_->setCurrentIndex(0);
     gates_->table()->setFocus();
   });
   decisions->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_G));
@@ -414,17 +413,13 @@ void MainWindow::build_layout() {
     });
   }
   // Under the charts: the gate decisions, linked to the stage timeline.
-  auto* middle = new QSplitter(Qt::Vertical);
-  middle->setChildrenCollapsible(false);
-  middle->addWidget(grid_host);
   gates_ = new GatePanel;
   gates_->setObjectName(QStringLiteral("gates"));
-  middle->addWidget(gates_);
-  middle->setStretchFactor(0, 1);
-  middle->setStretchFactor(1, 0);
-  middle->setSizes({800, 170});
   ChartPanel* timeline = charts_.at(1);
-  connect(gates_, &GatePanel::event_selected, timeline, &ChartPanel::mark_event);
+  connect(gates_, &GatePanel::event_selected, timeline, [this, timeline](int index) {
+    result_tabs_->setCurrentIndex(0);  // the timeline shows the decision chosen
+    timeline->mark_event(index);
+  });
   connect(timeline, &ChartPanel::event_clicked, gates_, &GatePanel::select_event);
   sweep_ = new SweepPanel;
   sweep_->setObjectName(QStringLiteral("sweep"));
@@ -432,9 +427,17 @@ void MainWindow::build_layout() {
   connect(form_, &ScenarioForm::sweep_requested, this, &MainWindow::sweep_field);
   result_tabs_ = new QTabWidget;
   result_tabs_->setObjectName(QStringLiteral("result_tabs"));
-  result_tabs_->addTab(middle, tr("Run"));
+  result_tabs_->addTab(grid_host, tr("Run"));
   result_tabs_->addTab(sweep_, tr("Sweep"));
-  split->addWidget(result_tabs_);
+  // The gate decisions stay in view under either tab.
+  auto* middle = new QSplitter(Qt::Vertical);
+  middle->setChildrenCollapsible(false);
+  middle->addWidget(result_tabs_);
+  middle->addWidget(gates_);
+  middle->setStretchFactor(0, 1);
+  middle->setStretchFactor(1, 0);
+  middle->setSizes({800, 170});
+  split->addWidget(middle);
 
   // Right: the totals.
   auto* right = new QWidget;
