@@ -364,11 +364,17 @@ std::string tile(const std::string& value, const std::string& label, const std::
 }
 
 // "+12.3 %" coloured by whether the change is for the worse (`higher_is_worse`).
-std::string change_text(double base, double now, bool higher_is_worse) {
+// The change from `base` to `now`, coloured by which direction is better
+// (uncoloured when neither is).
+std::string change_text(double base, double now, models::Better better) {
+  auto span_class = [better](bool worse) {
+    return better == models::Better::Neither ? "neutral" : worse ? "up" : "down";
+  };
+  const bool higher_is_worse = better == models::Better::Lower;
   if (!std::isfinite(base) || !std::isfinite(now)) {
     if (std::isfinite(base) == std::isfinite(now)) return "<span class=\"same\">—</span>";
     const bool worse = higher_is_worse ? !std::isfinite(now) : std::isfinite(now);
-    return std::string("<span class=\"") + (worse ? "up" : "down") + "\">" +
+    return std::string("<span class=\"") + span_class(worse) + "\">" +
            (std::isfinite(now) ? "now reached" : "no longer reached") + "</span>";
   }
   if (base == now) return "<span class=\"same\">same</span>";
@@ -377,15 +383,7 @@ std::string change_text(double base, double now, bool higher_is_worse) {
   std::string s = d > 0 ? "+" : "−";
   if (base != 0) s += printf_str("%.3g", std::fabs(100 * d / base)) + " %";
   else s += fmt_num(std::fabs(d));
-  return std::string("<span class=\"") + (worse ? "up" : "down") + "\">" + s + "</span>";
-}
-
-// Metrics where a larger value is better; all others (costs, failures, times) are better smaller.
-bool higher_is_better(const std::string& name) {
-  static const std::set<std::string> better = {"updated", "updated_share", "exposed", "exposed_share",
-                                               "learned_by_push", "p2p_rejected_transfers", "digest_rejections",
-                                               "signature_rejections", "edge_bytes", "peer_bytes"};
-  return better.count(name) > 0;
+  return std::string("<span class=\"") + span_class(worse) + "\">" + s + "</span>";
 }
 
 
@@ -548,7 +546,7 @@ std::string totals_section(const RunHtmlInput& in) {
           before = value_of(*in.baseline, name);
           cells.push_back({fmt_metric(name, before), true});
         }
-        cells.push_back({change_text(before, now, !higher_is_better(name)), true});
+        cells.push_back({change_text(before, now, models::metric_presentation(name).better), true});
       }
       cells.push_back({esc(info->description), false});
       t.row(cells);
@@ -586,7 +584,7 @@ std::string cost_section(const models::CostReport& c, const models::CostReport* 
         {esc(item), false}, {data, true}, {fmt_usd(usd), true}, {share_bar(usd), false}};
     if (b) {
       cells.push_back({base_usd ? fmt_usd(*base_usd) : "—", true});
-      cells.push_back({base_usd ? change_text(*base_usd, usd, true) : "", true});
+      cells.push_back({base_usd ? change_text(*base_usd, usd, models::Better::Lower) : "", true});
     }
     t.row(cells);
   };
@@ -606,7 +604,7 @@ std::string cost_section(const models::CostReport& c, const models::CostReport* 
       {"<b>total</b>", false}, {"", true}, {"<b>" + fmt_usd(c.total_usd) + "</b>", true}, {"", false}};
   if (b) {
     total_cells.push_back({fmt_usd(b->total_usd), true});
-    total_cells.push_back({change_text(b->total_usd, c.total_usd, true), true});
+    total_cells.push_back({change_text(b->total_usd, c.total_usd, models::Better::Lower), true});
   }
   t.row(total_cells);
   std::string h = t.done();
