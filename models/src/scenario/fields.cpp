@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
+#include <stdexcept>
 
 #include "ota/agent/manifest.hpp"
 
@@ -41,7 +43,11 @@ std::string describe_integer(std::uint64_t lo, std::uint64_t hi, const char* uni
 // Integers may be written as 12, 12.0 or 1.2e1; 1.5 and 1e300 are refused.
 std::optional<std::uint64_t> integer(const Fields& f, std::string_view key, std::uint64_t lo, std::uint64_t hi,
                                      Need need, const char* unit) {
-  const std::string expected = describe_integer(lo, hi, unit);
+  return integer_in(f, key, describe_integer(lo, hi, unit), lo, hi, need);
+}
+
+std::optional<std::uint64_t> integer_in(const Fields& f, std::string_view key, const std::string& expected,
+                                        std::uint64_t lo, std::uint64_t hi, Need need) {
   const Json* v = f.find(key);
   if (!v) {
     if (need == Need::Required) f.missing(key, expected);
@@ -129,6 +135,125 @@ const Json* array(const Fields& f, std::string_view key, Need need, const std::s
   }
   return v;
 }
+
+// ---------------------------------------------------------------------------
+// Readers by the field table
+
+const fields::Field& Fields::spec(std::string_view key) const {
+  const fields::Field* f = fields::child(table_, key);
+  if (!f) throw std::logic_error("scenario field table has no entry " + table_of(key));
+  return *f;
+}
+
+namespace {
+
+Need need_of(const fields::Field& spec) { return spec.required ? Need::Required : Need::Optional; }
+
+void expect_type(const fields::Field& spec, fields::Type type, const char* reader) {
+  if (spec.type != type)
+    throw std::logic_error("scenario field table: " + std::string(spec.path) + " is read by " + reader +
+                           " but its entry has another type");
+}
+
+}  // namespace
+
+std::optional<double> number(const Fields& f, std::string_view key) {
+  const fields::Field& spec = f.spec(key);
+  expect_type(spec, fields::Type::Number, "number()");
+  const std::string expected = spec.expected();
+  const Json* v = f.find(key);
+  if (!v) {
+    if (spec.required) f.missing(key, expected);
+    return std::nullopt;
+  }
+  if (!v->is_number()) {
+    f.wrong_type(key, *v, expected);
+    return std::nullopt;
+  }
+  const double x = v->get<double>();
+  if (!spec.contains(x)) {
+    f.error(key, show(*v) + (spec.probability ? " is not a probability" : " is out of range") + " (expected " +
+                     expected + ")");
+    return std::nullopt;
+  }
+  return x;
+}
+
+double number_or_default(const Fields& f, std::string_view key) {
+  if (const auto x = number(f, key)) return *x;
+  const auto d = f.spec(key).default_number();
+  if (!d) throw std::logic_error("scenario field table: " + f.table_of(key) + " has no number default");
+  return *d;
+}
+
+std::optional<std::uint64_t> integer(const Fields& f, std::string_view key) {
+  const fields::Field& spec = f.spec(key);
+  expect_type(spec, fields::Type::Integer, "integer()");
+  return integer_in(f, key, spec.expected(), static_cast<std::uint64_t>(spec.lo),
+                    spec.hi >= 18446744073709551615.0 ? std::numeric_limits<std::uint64_t>::max()
+                                                      : static_cast<std::uint64_t>(spec.hi),
+                    need_of(spec));
+}
+
+std::uint64_t integer_or_default(const Fields& f, std::string_view key) {
+  if (const auto x = integer(f, key)) return *x;
+  const auto d = f.spec(key).default_number();
+  if (!d) throw std::logic_error("scenario field table: " + f.table_of(key) + " has no integer default");
+  return static_cast<std::uint64_t>(*d);
+}
+
+std::optional<std::string> text(const Fields& f, std::string_view key) {
+  const fields::Field& spec = f.spec(key);
+  if (spec.type == fields::Type::Name) return name_field(f, key, need_of(spec));
+  if (spec.type == fields::Type::Const) {
+    const std::string expected = spec.expected();
+    auto s = text(f, key, need_of(spec), expected);
+    if (s && json_quoted(*s) != spec.default_json) {
+      f.error(key, json_quoted(*s) + " is not a supported " + std::string(key) + " (expected " + expected + ")");
+      return std::nullopt;
+    }
+    return s;
+  }
+  expect_type(spec, fields::Type::String, "text()");
+  return text(f, key, need_of(spec), spec.expected());
+}
+
+bool flag_or_default(const Fields& f, std::string_view key) {
+  const fields::Field& spec = f.spec(key);
+  expect_type(spec, fields::Type::Boolean, "flag_or_default()");
+  if (const auto v = flag(f, key)) return *v;
+  return spec.default_json == "true";
+}
+
+const Json* object(const Fields& f, std::string_view key) {
+  const fields::Field& spec = f.spec(key);
+  if (spec.type != fields::Type::Object && spec.type != fields::Type::Map)
+    throw std::logic_error("scenario field table: " + std::string(spec.path) + " is not an object");
+  return object(f, key, need_of(spec));
+}
+
+const Json* array(const Fields& f, std::string_view key) {
+  const fields::Field& spec = f.spec(key);
+  expect_type(spec, fields::Type::Array, "array()");
+  const Json* list = array(f, key, need_of(spec), spec.expected());
+  if (!list) return nullptr;
+  if (list->size() < spec.min_items)
+    f.error(key, list->empty() ? "[] is empty (expected " + spec.expected() + " with at least " +
+                                     std::to_string(spec.min_items) + ")"
+                               : std::to_string(list->size()) + " entries are too few (expected at least " +
+                                     std::to_string(spec.min_items) + ")");
+  return list;
+}
+
+namespace detail {
+
+void check_choices(const fields::Field& spec, const std::vector<std::string_view>& names) {
+  if (spec.type != fields::Type::Choice || spec.choice_list() != names)
+    throw std::logic_error("scenario field table: the choices of " + std::string(spec.path) +
+                           " differ from its reader's");
+}
+
+}  // namespace detail
 
 // The agent's version rule (agent::parse_firmware_version), the one otasign
 // and the boot record use.

@@ -7,12 +7,14 @@
 #include <initializer_list>
 #include <limits>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "json_input.hpp"
+#include "ota/models/scenario/field_table.hpp"
 #include "ota/models/scenario/scenario.hpp"
 
 namespace ota::models::scenario_detail {
@@ -45,6 +47,28 @@ class Fields {
     }
   }
 
+  // The keys allowed are those the field table lists under `table_path`
+  // (field_table.hpp), e.g. "/hardware/*/flash" for "/hardware/2/flash".
+  Fields(Diagnostics& diag, const Json& object, std::string path, std::string table_path)
+      : diag_(diag), object_(object), path_(std::move(path)), table_(std::move(table_path)) {
+    const auto allowed = fields::child_keys(table_);
+    for (const auto& [key, value] : object_.items()) {
+      if (is_documentation_key(key)) continue;
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::vector<std::string> names(allowed.begin(), allowed.end());
+        diag_.add(child(path_, key), "unknown key (expected one of: " + join(names) + ")");
+      }
+    }
+  }
+
+  // The table entry of `key` in this object. A key the table does not list is
+  // a defect of the reader, not of the input: it throws std::logic_error,
+  // which the loader reports as an internal error.
+  const fields::Field& spec(std::string_view key) const;
+  // The table path of this object, and of `key` in it.
+  const std::string& table() const { return table_; }
+  std::string table_of(std::string_view key) const { return table_ + "/" + std::string(key); }
+
   const Json* find(std::string_view key) const {
     const auto it = object_.find(key);
     return it == object_.end() ? nullptr : &*it;
@@ -65,6 +89,7 @@ class Fields {
   Diagnostics& diag_;
   const Json& object_;
   std::string path_;
+  std::string table_;
 };
 
 // The allowed range of a number, and how to talk about it.
@@ -112,6 +137,8 @@ std::string describe_integer(std::uint64_t lo, std::uint64_t hi, const char* uni
 // Integers may be written as 12, 12.0 or 1.2e1; 1.5 and 1e300 are refused.
 std::optional<std::uint64_t> integer(const Fields& f, std::string_view key, std::uint64_t lo, std::uint64_t hi,
                                      Need need, const char* unit = nullptr);
+std::optional<std::uint64_t> integer_in(const Fields& f, std::string_view key, const std::string& expected,
+                                        std::uint64_t lo, std::uint64_t hi, Need need);
 std::optional<std::string> text(const Fields& f, std::string_view key, Need need, const std::string& expected);
 std::optional<std::string> name_field(const Fields& f, std::string_view key, Need need);
 std::optional<bool> flag(const Fields& f, std::string_view key);
@@ -142,8 +169,49 @@ std::optional<E> choice(const Fields& f, std::string_view key, std::initializer_
   return std::nullopt;
 }
 
+// Readers by the field table: the range, whether the field is required, its
+// default and its choices come from the key's entry (f.spec(key)).
+std::optional<double> number(const Fields& f, std::string_view key);
+double number_or_default(const Fields& f, std::string_view key);  // the entry's default when absent or invalid
+std::optional<std::uint64_t> integer(const Fields& f, std::string_view key);
+std::uint64_t integer_or_default(const Fields& f, std::string_view key);
+std::optional<std::string> text(const Fields& f, std::string_view key);  // String, Name and Const entries
+bool flag_or_default(const Fields& f, std::string_view key);
+const Json* object(const Fields& f, std::string_view key);
+const Json* array(const Fields& f, std::string_view key);  // also checks the entry's min_items and max_items
+
+// A choice by the table: `choices` maps each of the entry's names (all of
+// them, in the table's order) to its value; the default is the entry's.
+template <class E>
+std::optional<E> choice(const Fields& f, std::string_view key, std::initializer_list<Choice<E>> choices);
+template <class E>
+E choice_or_default(const Fields& f, std::string_view key, std::initializer_list<Choice<E>> choices);
+
 const Json* object(const Fields& f, std::string_view key, Need need);
 const Json* array(const Fields& f, std::string_view key, Need need, const std::string& expected);
+namespace detail {
+// Checks that `names` are the entry's choices, in order (std::logic_error if not).
+void check_choices(const fields::Field& spec, const std::vector<std::string_view>& names);
+}  // namespace detail
+
+template <class E>
+std::optional<E> choice(const Fields& f, std::string_view key, std::initializer_list<Choice<E>> choices) {
+  const fields::Field& spec = f.spec(key);
+  std::vector<std::string_view> names;
+  for (const auto& c : choices) names.push_back(c.name);
+  detail::check_choices(spec, names);
+  return choice(f, key, choices, spec.required ? Need::Required : Need::Optional);
+}
+
+template <class E>
+E choice_or_default(const Fields& f, std::string_view key, std::initializer_list<Choice<E>> choices) {
+  if (auto v = choice(f, key, choices)) return *v;
+  const fields::Field& spec = f.spec(key);
+  for (const auto& c : choices)
+    if (spec.default_json == "\"" + std::string(c.name) + "\"") return c.value;
+  throw std::logic_error("scenario field table: " + std::string(spec.path) + " has no default among its choices");
+}
+
 // MAJOR.MINOR.PATCH, decimal without leading zeros; MAJOR and MINOR <= 255.
 std::optional<Version> parse_version(const std::string& s);
 std::optional<Version> version(const Fields& f, std::string_view key);

@@ -11,9 +11,7 @@ Scenario ScenarioReader::read(const Json& root) {
     diag_.add("", show(root) + " has the wrong type (expected an object: the scenario document)");
     return s_;
   }
-  const Fields f(diag_, root, "",
-                 {"format", "name", "description", "seed", "horizon_h", "bin_minutes", "fleet", "hardware", "links",
-                  "release", "polling", "server", "delivery", "rollout", "prices", "health", "check"});
+  const Fields f(diag_, root, "", "");
   read_header(f);
   read_hardware(f);
   read_links(f);
@@ -31,16 +29,14 @@ Scenario ScenarioReader::read(const Json& root) {
 }
 
 void ScenarioReader::read_header(const Fields& f) {
-  const std::string format_expected = json_quoted(kScenarioFormat);
-  if (const auto format = text(f, "format", Need::Required, format_expected); format && *format != kScenarioFormat)
-    f.error("format", json_quoted(*format) + " is not a supported format (expected " + format_expected + ")");
-  if (auto name = name_field(f, "name", Need::Required)) s_.name = std::move(*name);
-  if (auto d = text(f, "description", Need::Optional, "a string")) s_.description = std::move(*d);
-  s_.seed = integer(f, "seed", 0, std::numeric_limits<std::uint64_t>::max(), Need::Optional).value_or(1);
-  const auto horizon_h = number(f, "horizon_h", positive(kMaxHours, "hours"), Need::Required);
-  const auto bin_min = number(f, "bin_minutes", positive(kMaxMinutes, "minutes"), Need::Optional);
+  text(f, "format");
+  if (auto name = text(f, "name")) s_.name = std::move(*name);
+  if (auto d = text(f, "description")) s_.description = std::move(*d);
+  s_.seed = integer_or_default(f, "seed");
+  const auto horizon_h = number(f, "horizon_h");
+  const auto bin_min = number(f, "bin_minutes");
   if (horizon_h) s_.horizon_s = *horizon_h * 3600;
-  s_.bin_s = bin_min.value_or(60) * 60;
+  s_.bin_s = (bin_min ? *bin_min : *f.spec("bin_minutes").default_number()) * 60;
   horizon_ok_ = horizon_h.has_value();
   if (horizon_h && (bin_min || !f.has("bin_minutes"))) {
     const double bins = s_.horizon_s / s_.bin_s;

@@ -1,0 +1,9 @@
+// table_fleet.cpp — the scenario field table: see field_table_sections.hpp.
+#include "field_table_sections.hpp"
+#include "fields.hpp"
+
+namespace ota::models::fields {
+
+std::span<const Field> fleet_fields() { return {}; }
+
+}  // namespace ota::models::fields
