@@ -10,6 +10,7 @@ int otasim_run(int argc, char** argv);
 int otasim_analyze(int argc, char** argv);
 int otasim_sweep(int argc, char** argv);
 int otasim_check(int argc, char** argv);
+int otasim_schema(int argc, char** argv);
 
 namespace {
 void usage(std::FILE* out) {
@@ -21,6 +22,7 @@ void usage(std::FILE* out) {
                "  sweep   a grid over scenario values, R replications per point: one CSV row per point\n"
                "  check   regression tests of rollout policies: a scenario's expectations over R runs\n"
                "  analyze the analytic model: expected updated / rolled back / bricked devices, bytes, cost\n"
+               "  schema  the scenario format as JSON Schema (or --markdown), from the loader's field table\n"
                "\n"
                "'otasim COMMAND --help' lists a command's options; 'otasim --version' the build.\n");
 }
@@ -45,6 +47,7 @@ int main(int argc, char** argv) {
   if (cmd == "analyze") return otasim_analyze(argc - 1, argv + 1);
   if (cmd == "sweep") return otasim_sweep(argc - 1, argv + 1);
   if (cmd == "check") return otasim_check(argc - 1, argv + 1);
+  if (cmd == "schema") return otasim_schema(argc - 1, argv + 1);
   std::fprintf(stderr, "otasim: unknown command '%s'\n", cmd.c_str());
   usage(stderr);
   return 2;

@@ -63,6 +63,7 @@ struct Field {
                                  // ("the name of a link profile", "an array of stages")
   std::string_view description;  // one line (or a short paragraph) for people
   std::string_view source;       // where the default comes from: a figure, a document, or "assumption"
+  bool nullable = false;         // null is allowed too (and means what the description says)
 
   std::vector<std::string_view> choice_list() const;
   std::optional<double> default_number() const;
@@ -91,5 +92,11 @@ std::vector<std::string_view> child_keys(std::string_view parent_path);
 
 // The table path of a concrete pointer's entry ("" when none).
 std::string table_path(std::string_view pointer);
+
+// scenarios/scenario.schema.json: JSON Schema (draft 2020-12) of the table,
+// 2-space indented with a final newline (`otasim schema`).
+std::string schema_json();
+// scenarios/FIELDS.md: one Markdown table row per field (`otasim schema --markdown`).
+std::string fields_markdown();
 
 }  // namespace ota::models::fields
