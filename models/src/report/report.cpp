@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -195,27 +196,41 @@ bool& file_output_enabled() {
 
 void set_file_output_enabled(bool enabled) { file_output_enabled() = enabled; }
 
-std::string write_file_atomically(const std::string& path_text, const std::string& text) {
+std::string write_file_atomically(const std::string& path_text, std::string_view text,
+                                  const AtomicWriteOptions& options) {
   if (!file_output_enabled()) return {};
   const std::filesystem::path path(path_text);
-  const auto tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << text;
-    f.flush();
-    if (!f) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      return "cannot write '" + tmp.string() + "'";
-    }
+  const std::string failed = "cannot write '" + path_text + "': ";
+  // O_EXCL and a name of its own: never a file another writer (or a link) put there.
+  static std::atomic<unsigned> serial{0};
+  const std::string stem = (path.parent_path() / ("." + path.filename().string() + ".tmp.")).string() +
+                           std::to_string(::getpid()) + ".";
+  std::string tmp;
+  int fd = -1;
+  for (int attempt = 0; fd < 0; ++attempt) {
+    tmp = stem + std::to_string(serial++);
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, options.mode.value_or(0666));
+    if (fd < 0 && (errno != EEXIST || attempt == 100)) return failed + std::strerror(errno);
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return "cannot write '" + path.string() + "': " + ec.message();
+  bool ok = !options.mode || ::fchmod(fd, *options.mode) == 0;  // exactly, not less the umask
+  for (std::size_t done = 0; ok && done < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) errno = ENOSPC;
+    if (n <= 0) ok = false;
+    else done += static_cast<std::size_t>(n);
   }
-  return {};
+  if (ok && options.sync) ok = ::fsync(fd) == 0;
+  int error = ok ? 0 : errno;
+  if (::close(fd) != 0 && ok) error = errno;
+  // link(2) fails with EEXIST atomically, where a rename would replace.
+  if (error == 0 && (options.replace ? ::rename(tmp.c_str(), path_text.c_str())
+                                     : ::link(tmp.c_str(), path_text.c_str())) != 0)
+    error = errno;
+  if (error != 0 || !options.replace) ::unlink(tmp.c_str());
+  if (error == 0) return {};
+  if (error == EEXIST && !options.replace) return "'" + path_text + "' already exists";
+  return failed + std::strerror(error);
 }
 
 std::string report_json(const RunReport& r, bool with_timing) {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ota/models/report/durations.hpp"
@@ -168,10 +169,23 @@ std::string series_csv(const Series& series);
 // rank 0 writes; only rank 0 writes it.
 void set_file_output_enabled(bool enabled);
 
-// Writes `text` to `path` through a temporary file beside it and a rename, so
-// a reader never sees a partial file. Returns an error message naming the
-// file, or an empty string.
-std::string write_file_atomically(const std::string& path, const std::string& text);
+// How write_file_atomically writes; the defaults suit a report.
+struct AtomicWriteOptions {
+  // The file's permission bits, exactly (e.g. 0600 for a private key, never
+  // more open while it is written); by default 0666 less the umask.
+  std::optional<unsigned> mode;
+  // False: an existing file is never replaced, not even one made since the
+  // caller last looked; the error is then exactly "'PATH' already exists".
+  bool replace = true;
+  // Flushes the data to the disk before the file goes into place.
+  bool sync = false;
+};
+
+// Writes `text` to `path` through a temporary file of its own beside it and a
+// rename, so a reader never sees a partial file and no temporary file is left.
+// Returns an error message naming the file, or an empty string.
+std::string write_file_atomically(const std::string& path, std::string_view text,
+                                  const AtomicWriteOptions& options = {});
 
 // One file of a result set: its name in the output directory and its text.
 struct OutputFile {
