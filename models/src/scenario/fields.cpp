@@ -301,4 +301,28 @@ std::vector<std::uint64_t> apportion(std::uint64_t n, const std::vector<double>&
   return out;
 }
 
+
+// hardware (/hardware/...), link profiles (/links/...) and the fleet (/fleet/..., classes, batteries, regions, groups) readers
+
+const Json* array_unsized(const Fields& f, std::string_view key) {
+  const fields::Field& spec = f.spec(key);
+  expect_type(spec, fields::Type::Array, "array_unsized()");
+  return array(f, key, need_of(spec), spec.expected());
+}
+
+std::string text_or_default(const Fields& f, std::string_view key) {
+  if (auto s = text(f, key)) return std::move(*s);
+  const fields::Field& spec = f.spec(key);
+  const Json d = Json::parse(spec.default_json.empty() ? std::string_view("null") : spec.default_json, nullptr, false);
+  if (!d.is_string())
+    throw std::logic_error("scenario field table: " + std::string(spec.path) + " has no string default");
+  return d.get<std::string>();
+}
+
+const fields::Field& item_spec(const Fields& f, std::string_view key) {
+  const fields::Field* item = fields::child(f.table_of(key), "*");
+  if (!item) throw std::logic_error("scenario field table has no entry " + f.table_of(key) + "/*");
+  return *item;
+}
+
 }  // namespace ota::models::scenario_detail

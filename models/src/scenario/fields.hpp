@@ -219,4 +219,18 @@ std::optional<Version> version(const Fields& f, std::string_view key);
 // to exactly n.
 std::vector<std::uint64_t> apportion(std::uint64_t n, const std::vector<double>& shares);
 
+
+// hardware (/hardware/...), link profiles (/links/...) and the fleet (/fleet/..., classes, batteries, regions, groups) readers
+
+// An Array entry's value, its type and presence checked by the entry; its
+// length is left to the caller, whose messages say in their own words what a
+// list of fewer than min_items or more than max_items is.
+const Json* array_unsized(const Fields& f, std::string_view key);
+// A String or Name entry's value, or the entry's default (a JSON string) when
+// it is absent or invalid.
+std::string text_or_default(const Fields& f, std::string_view key);
+// The entry of the items of the Array, or the values of the Map, `key` in `f`
+// (the entry at "<path>/*").
+const fields::Field& item_spec(const Fields& f, std::string_view key);
+
 }  // namespace ota::models::scenario_detail
