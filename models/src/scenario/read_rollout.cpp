@@ -2,98 +2,139 @@
 #include "scenario_reader.hpp"
 
 #include <algorithm>
+#include <initializer_list>
+#include <stdexcept>
 
 namespace ota::models::scenario_detail {
 
-// A gate object; `path` is its JSON Pointer. Absent keys keep `g`'s values.
-// null: no gate (a stage that overrides the rollout's default gate).
-Gate ScenarioReader::read_gate(const Json& v, const std::string& path, Gate g) {
+namespace {
+
+// An absent optional block is read as an empty object, so that every field
+// takes its default from the table.
+const Json& empty_object() {
+  static const Json empty = Json::object();
+  return empty;
+}
+
+// The table's default of `key` in `f`, for a field whose reader also needs to
+// know whether it was given.
+double default_of(const Fields& f, std::string_view key) {
+  const auto d = f.spec(key).default_number();
+  if (!d) throw std::logic_error("scenario field table: " + f.table_of(key) + " has no number default");
+  return *d;
+}
+
+// The entry of the items of the array or map `key` in `f` ("<path>/*").
+const fields::Field& item_of(const Fields& f, std::string_view key) {
+  const fields::Field* e = fields::child(f.table_of(key), "*");
+  if (!e) throw std::logic_error("scenario field table has no entry " + f.table_of(key) + "/*");
+  return *e;
+}
+
+// An array by the table whose emptiness (the entry's min_items) the caller
+// reports in its own words.
+const Json* array_of(const Fields& f, std::string_view key) {
+  const fields::Field& spec = f.spec(key);
+  return array(f, key, spec.required ? Need::Required : Need::Optional, spec.expected());
+}
+
+// A gate's field: as given; else, in a stage's gate, the rollout gate's value
+// (`inherited`); else the table's default.
+double number_or_inherited(const Fields& f, std::string_view key, const Gate* inherited, double Gate::*member) {
+  return inherited ? number(f, key).value_or(inherited->*member) : number_or_default(f, key);
+}
+
+std::uint64_t integer_or_inherited(const Fields& f, std::string_view key, const Gate* inherited,
+                                   std::uint64_t Gate::*member) {
+  return inherited ? integer(f, key).value_or(inherited->*member) : integer_or_default(f, key);
+}
+
+template <class E>
+E choice_or_inherited(const Fields& f, std::string_view key, std::initializer_list<Choice<E>> choices,
+                      const Gate* inherited, E Gate::*member) {
+  return inherited ? choice(f, key, choices).value_or(inherited->*member) : choice_or_default(f, key, choices);
+}
+
+}  // namespace
+
+// A gate object at `path`, whose table path is `table`. Its absent keys take
+// `inherited`'s values (a stage's gate: the rollout's gate) or, without one,
+// the table's defaults (/rollout/gate). null: no gate (a stage that overrides
+// the rollout's default gate).
+Gate ScenarioReader::read_gate(const Json& v, const std::string& path, const std::string& table,
+                               const Gate* inherited) {
   if (v.is_null()) return Gate{};
   if (!v.is_object()) {
-    diag_.add(path, show(v) + " has the wrong type (expected an object or null: a gate)");
-    return g;
+    const fields::Field* spec = fields::find(table);
+    if (!spec) throw std::logic_error("scenario field table has no entry " + table);
+    diag_.add(path, show(v) + " has the wrong type (expected " + spec->expected() + ")");
+    return inherited ? *inherited : Gate{};
   }
-  const Fields f(diag_, v, path,
-                 {"max_failure_rate", "max_rollback_rate", "max_crash_rate_per_day", "max_deferral_rate",
-                  "max_failures", "max_rollbacks", "min_reports", "min_exposure_days", "mode", "confidence", "prior", "sprt",
-                  "on_breach"});
-  const auto rate = [&](std::string_view key, std::optional<double>& slot) {
-    if (f.has(key)) slot = number(f, key, probability(), Need::Required);
-  };
-  rate("max_failure_rate", g.max_failure_rate);
-  rate("max_rollback_rate", g.max_rollback_rate);
-  rate("max_deferral_rate", g.max_deferral_rate);
-  if (f.has("max_crash_rate_per_day"))
-    g.max_crash_rate_per_day =
-        number(f, "max_crash_rate_per_day", at_least_tiny(1e6, "crashes per device-day"), Need::Required);
-  if (f.has("max_failures")) g.max_failures = integer(f, "max_failures", 0, kMaxFleetDevices, Need::Required, "devices");
-  if (f.has("max_rollbacks"))
-    g.max_rollbacks = integer(f, "max_rollbacks", 0, kMaxFleetDevices, Need::Required, "devices");
-  g.min_reports = integer(f, "min_reports", 0, kMaxFleetDevices, Need::Optional, "reports").value_or(g.min_reports);
-  g.min_exposure_days = number_or(f, "min_exposure_days", non_negative(1e12, "device-days"), g.min_exposure_days);
-  g.mode = choice<GateMode>(f, "mode",
-                            {{"threshold", GateMode::Threshold}, {"bayes", GateMode::Bayes}, {"sprt", GateMode::Sprt}},
-                            Need::Optional)
-               .value_or(g.mode);
-  g.confidence = number_or(f, "confidence", Bounds{0, 1, true, true, nullptr, true}, g.confidence);
-  if (const Json* prior = object(f, "prior", Need::Optional)) {
-    const Fields p(diag_, *prior, f.path_of("prior"), {"a", "b"});
-    g.prior_a = number_or(p, "a", at_least_tiny(1e9), g.prior_a);
-    g.prior_b = number_or(p, "b", at_least_tiny(1e9), g.prior_b);
+  const Fields f(diag_, v, path, table);
+  Gate g = inherited ? *inherited : Gate{};
+  if (f.has("max_failure_rate")) g.max_failure_rate = number(f, "max_failure_rate");
+  if (f.has("max_rollback_rate")) g.max_rollback_rate = number(f, "max_rollback_rate");
+  if (f.has("max_deferral_rate")) g.max_deferral_rate = number(f, "max_deferral_rate");
+  if (f.has("max_crash_rate_per_day")) g.max_crash_rate_per_day = number(f, "max_crash_rate_per_day");
+  if (f.has("max_failures")) g.max_failures = integer(f, "max_failures");
+  if (f.has("max_rollbacks")) g.max_rollbacks = integer(f, "max_rollbacks");
+  g.min_reports = integer_or_inherited(f, "min_reports", inherited, &Gate::min_reports);
+  g.min_exposure_days = number_or_inherited(f, "min_exposure_days", inherited, &Gate::min_exposure_days);
+  g.mode = choice_or_inherited<GateMode>(
+      f, "mode", {{"threshold", GateMode::Threshold}, {"bayes", GateMode::Bayes}, {"sprt", GateMode::Sprt}},
+      inherited, &Gate::mode);
+  g.confidence = number_or_inherited(f, "confidence", inherited, &Gate::confidence);
+  // Without a prior or sprt block, a stage's gate keeps the rollout gate's
+  // values; the rollout's gate takes the table's defaults.
+  const Json* prior = object(f, "prior");
+  if (prior || !inherited) {
+    const Fields p(diag_, prior ? *prior : empty_object(), f.path_of("prior"), f.table_of("prior"));
+    g.prior_a = number_or_inherited(p, "a", inherited, &Gate::prior_a);
+    g.prior_b = number_or_inherited(p, "b", inherited, &Gate::prior_b);
   }
-  if (const Json* sprt = object(f, "sprt", Need::Optional)) {
-    const Fields p(diag_, *sprt, f.path_of("sprt"), {"alpha", "beta", "good_ratio"});
-    g.sprt_alpha = number_or(p, "alpha", Bounds{0, 0.5, true, true, nullptr, true}, g.sprt_alpha);
-    g.sprt_beta = number_or(p, "beta", Bounds{0, 0.5, true, true, nullptr, true}, g.sprt_beta);
-    g.sprt_good_ratio = number_or(p, "good_ratio", Bounds{0, 1, true, true, nullptr, false}, g.sprt_good_ratio);
+  const Json* sprt = object(f, "sprt");
+  if (sprt || !inherited) {
+    const Fields p(diag_, sprt ? *sprt : empty_object(), f.path_of("sprt"), f.table_of("sprt"));
+    g.sprt_alpha = number_or_inherited(p, "alpha", inherited, &Gate::sprt_alpha);
+    g.sprt_beta = number_or_inherited(p, "beta", inherited, &Gate::sprt_beta);
+    g.sprt_good_ratio = number_or_inherited(p, "good_ratio", inherited, &Gate::sprt_good_ratio);
   }
-  g.on_breach = choice<GateAction>(f, "on_breach",
-                                   {{"continue", GateAction::Continue},
-                                    {"pause", GateAction::Pause},
-                                    {"abort", GateAction::Abort},
-                                    {"rollback", GateAction::Rollback}},
-                                   Need::Optional)
-                    .value_or(g.on_breach);
+  g.on_breach = choice_or_inherited<GateAction>(f, "on_breach",
+                                                {{"continue", GateAction::Continue},
+                                                 {"pause", GateAction::Pause},
+                                                 {"abort", GateAction::Abort},
+                                                 {"rollback", GateAction::Rollback}},
+                                                inherited, &Gate::on_breach);
   return g;
 }
 
 void ScenarioReader::read_rollout(const Fields& root) {
   Rollout& R = s_.rollout;
-  R.stages = {Stage{1.0, 0.0, {}, {}}};
-  R.start_s = 0;
   R.windows.assign(s_.regions.size(), std::nullopt);
-  const Json* rollout = object(root, "rollout", Need::Optional);
-  if (!rollout) return;
-  const Fields f(diag_, *rollout, root.path_of("rollout"),
-                 {"start_h", "stages", "gate", "selection", "ramp", "evaluate_every_min", "device_timeout_h",
-                  "max_attempts", "maintenance_windows", "on_pause"});
-  if (const auto start = number(f, "start_h", non_negative(kMaxHours, "hours"), Need::Optional)) {
-    R.start_s = *start * 3600;
-    if (horizon_ok_ && R.start_s >= s_.horizon_s)
-      f.error("start_h", show(*f.find("start_h")) + " is not before the horizon (expected start_h < horizon_h = " +
-                             format_number(s_.horizon_s / 3600) + ")");
-  }
-  Gate default_gate;
-  if (const Json* g = f.find("gate")) default_gate = read_gate(*g, f.path_of("gate"), Gate{});
-  R.stages[0].gate = default_gate;
-  R.selection = choice<CanarySelection>(f, "selection",
-                                        {{"random", CanarySelection::Random},
-                                         {"stratified", CanarySelection::Stratified}},
-                                        Need::Optional)
-                    .value_or(CanarySelection::Random);
-  R.evaluate_every_s = number_or(f, "evaluate_every_min", Bounds{1, kMaxMinutes, false, false, "minutes", false}, 10) * 60;
-  R.device_timeout_s = number_or(f, "device_timeout_h", non_negative(kMaxHours, "hours; 0 = never"), 0) * 3600;
-  R.max_attempts = static_cast<std::uint32_t>(
-      integer(f, "max_attempts", 0, 255, Need::Optional, "attempts; 0 = retry for ever").value_or(0));
-  if (const Json* ramp = object(f, "ramp", Need::Optional)) {
-    const Fields r(diag_, *ramp, f.path_of("ramp"),
-                   {"base_per_minute", "increment_factor", "increase_every_successes", "max_per_minute"});
+  // Without a rollout block every field takes its default (one stage at 100
+  // percent, no gate limits).
+  const Json* rollout = object(root, "rollout");
+  const Fields f(diag_, rollout ? *rollout : empty_object(), root.path_of("rollout"), root.table_of("rollout"));
+  const auto start = number(f, "start_h");
+  R.start_s = (start ? *start : default_of(f, "start_h")) * 3600;
+  if (start && horizon_ok_ && R.start_s >= s_.horizon_s)
+    f.error("start_h", show(*f.find("start_h")) + " is not before the horizon (expected start_h < horizon_h = " +
+                           format_number(s_.horizon_s / 3600) + ")");
+  const Json* gate = f.find("gate");
+  const Gate default_gate = read_gate(gate ? *gate : empty_object(), f.path_of("gate"), f.table_of("gate"), nullptr);
+  R.selection = choice_or_default<CanarySelection>(
+      f, "selection", {{"random", CanarySelection::Random}, {"stratified", CanarySelection::Stratified}});
+  R.evaluate_every_s = number_or_default(f, "evaluate_every_min") * 60;
+  R.device_timeout_s = number_or_default(f, "device_timeout_h") * 3600;
+  R.max_attempts = static_cast<std::uint32_t>(integer_or_default(f, "max_attempts"));
+  if (const Json* ramp = object(f, "ramp")) {
+    const Fields r(diag_, *ramp, f.path_of("ramp"), f.table_of("ramp"));
     RateRamp rr;
-    rr.base_per_minute = number(r, "base_per_minute", at_least_tiny(1e9, "devices per minute"), Need::Required).value_or(1);
-    rr.increment_factor = number_or(r, "increment_factor", Bounds{1, 100, false, false, nullptr, false}, 2);
-    rr.increase_every_successes =
-        integer(r, "increase_every_successes", 1, kMaxFleetDevices, Need::Required, "successful devices").value_or(1);
-    rr.max_per_minute = number_or(r, "max_per_minute", non_negative(1e9, "devices per minute; 0 = no cap"), 0);
+    // Placeholders where a required field is missing or invalid (the error is reported).
+    rr.base_per_minute = number(r, "base_per_minute").value_or(1);
+    rr.increment_factor = number_or_default(r, "increment_factor");
+    rr.increase_every_successes = integer(r, "increase_every_successes").value_or(1);
+    rr.max_per_minute = number_or_default(r, "max_per_minute");
     if (rr.max_per_minute > 0 && rr.max_per_minute < rr.base_per_minute)
       r.error("max_per_minute", format_number(rr.max_per_minute) + " is below base_per_minute " +
                                     format_number(rr.base_per_minute) + " (expected max_per_minute >= base_per_minute)");
@@ -102,36 +143,49 @@ void ScenarioReader::read_rollout(const Fields& root) {
       f.error("ramp", "a ramp together with \"stages\" (expected one of the two: stages, or a rate ramp whose gate is "
                       "/rollout/gate)");
   }
-  for_each_region(f, "maintenance_windows", Need::Optional, "a maintenance window",
-                  [&](std::size_t region, const Json& value, const std::string& path) {
-      const Fields w(diag_, value, path, {"utc_offset_h", "from_h", "to_h"});
-      MaintenanceWindow mw;
-      mw.utc_offset_h = number_or(w, "utc_offset_h", Bounds{-12, 14, false, false, "hours", false}, 0);
-      mw.from_h = number(w, "from_h", Bounds{0, 24, false, true, "local hours", false}, Need::Required).value_or(0);
-      mw.to_h = number(w, "to_h", Bounds{0, 24, false, false, "local hours", false}, Need::Required).value_or(24);
-      if (w.has("from_h") && w.has("to_h") && mw.from_h == mw.to_h)
-        w.error("to_h", format_number(mw.to_h) + " equals from_h (expected a window of some length)");
-      R.windows[region] = mw;
-  });
-  if (const Json* pause = object(f, "on_pause", Need::Optional)) {
-    const Fields p(diag_, *pause, f.path_of("on_pause"), {"decide_after_h", "action"});
+  {
+    const fields::Field& window = item_of(f, "maintenance_windows");
+    const std::string what = window.expected();  // "an object: a maintenance window"; for_each_region adds "an object: "
+    const std::string noun(what.substr(what.find(": ") + 2));
+    for_each_region(f, "maintenance_windows",
+                    f.spec("maintenance_windows").required ? Need::Required : Need::Optional, noun.c_str(),
+                    [&](std::size_t region, const Json& value, const std::string& path) {
+                      const Fields w(diag_, value, path, std::string(window.path));
+                      MaintenanceWindow mw;
+                      mw.utc_offset_h = number_or_default(w, "utc_offset_h");
+                      // Placeholders where a bound is missing or invalid (the error is reported).
+                      mw.from_h = number(w, "from_h").value_or(0);
+                      mw.to_h = number(w, "to_h").value_or(24);
+                      if (w.has("from_h") && w.has("to_h") && mw.from_h == mw.to_h)
+                        w.error("to_h", format_number(mw.to_h) + " equals from_h (expected a window of some length)");
+                      R.windows[region] = mw;
+                    });
+  }
+  if (const Json* pause = object(f, "on_pause")) {
+    const Fields p(diag_, *pause, f.path_of("on_pause"), f.table_of("on_pause"));
     PauseDecision d;
-    d.after_s = number(p, "decide_after_h", non_negative(kMaxHours, "hours"), Need::Required).value_or(0) * 3600;
+    d.after_s = number(p, "decide_after_h").value_or(0) * 3600;
     d.action = choice<GateAction>(p, "action",
                                   {{"resume", GateAction::Continue},
                                    {"abort", GateAction::Abort},
-                                   {"rollback", GateAction::Rollback}},
-                                  Need::Required)
+                                   {"rollback", GateAction::Rollback}})
                    .value_or(GateAction::Continue);
     R.on_pause = d;
   }
-  const Json* stages = array(f, "stages", Need::Optional, "an array of stages");
-  if (!stages) return;
+  // Without stages (or with a ramp): the table's default stages, read like given ones.
+  const Json* stages = array_of(f, "stages");
+  Json default_stages;
+  if (!stages) {
+    default_stages = Json::parse(f.spec("stages").default_json);
+    stages = &default_stages;
+  }
   const std::string spath = f.path_of("stages");
   if (stages->empty()) {
     diag_.add(spath, "[] is empty (expected at least one stage, the last at 100 percent)");
     return;
   }
+  const fields::Field& stage_entry = item_of(f, "stages");
+  const std::string stage_table(stage_entry.path);
   R.stages.clear();
   bool have_previous = false;       // the previous stage had a valid percent:
   double previous = 0;              // this one
@@ -141,29 +195,30 @@ void ScenarioReader::read_rollout(const Fields& root) {
     const Json& entry = (*stages)[i];
     const bool last = i + 1 == stages->size();
     if (!entry.is_object()) {
-      diag_.add(path, show(entry) + " has the wrong type (expected an object: a stage)");
+      diag_.add(path, show(entry) + " has the wrong type (expected " + stage_entry.expected() + ")");
       have_previous = false;
       continue;
     }
-    const Fields st(diag_, entry, path, {"percent", "soak_h", "groups", "gate"});
+    const Fields st(diag_, entry, path, stage_table);
     Stage stage;
-    stage.soak_s = number_or(st, "soak_h", non_negative(kMaxHours, "hours"), 0) * 3600;
+    stage.soak_s = number_or_default(st, "soak_h") * 3600;
     stage.gate = default_gate;
-    if (const Json* g = st.find("gate")) stage.gate = read_gate(*g, st.path_of("gate"), default_gate);
-    if (const Json* groups = array(st, "groups", Need::Optional, "an array of group names")) {
+    if (const Json* g = st.find("gate"))
+      stage.gate = read_gate(*g, st.path_of("gate"), st.table_of("gate"), &default_gate);
+    if (const Json* groups = array_of(st, "groups")) {
       if (st.has("percent"))
         st.error("groups", "a stage with both \"groups\" and \"percent\" (expected one: a named-group stage or a "
                            "percent of the fleet)");
       if (last) st.error("groups", "a named-group stage is the last stage (expected the last stage at 100 percent)");
       if (groups->empty()) st.error("groups", "[] is empty (expected at least one group name)");
+      const fields::Field& group_entry = item_of(st, "groups");
       for (std::size_t k = 0; k < groups->size(); ++k) {
         const Json& g = (*groups)[k];
         const auto it = g.is_string() ? std::find(s_.groups.begin(), s_.groups.end(), g.get<std::string>())
                                       : s_.groups.end();
         if (it == s_.groups.end())
-          diag_.add(child(st.path_of("groups"), k),
-                    show(g) + " names no group (expected a \"group\" of a /fleet/classes entry; defined: " +
-                        join(s_.groups) + ")");
+          diag_.add(child(st.path_of("groups"), k), show(g) + " names no group (expected " + group_entry.expected() +
+                                                        "; defined: " + join(s_.groups) + ")");
         else
           stage.groups.push_back(static_cast<std::size_t>(it - s_.groups.begin()));
       }
@@ -171,7 +226,9 @@ void ScenarioReader::read_rollout(const Fields& root) {
       R.stages.push_back(std::move(stage));
       continue;
     }
-    const auto percent = number(st, "percent", positive(100, "percent of the fleet, cumulative"), Need::Required);
+    // A percent stage: percent is required unless groups is given.
+    if (!st.has("percent")) st.missing("percent", st.spec("percent").expected());
+    const auto percent = number(st, "percent");
     if (percent) {
       if (have_previous && !(*percent > previous))
         st.error("percent", format_number(*percent) + " does not exceed stage " + std::to_string(previous_index) +
@@ -192,36 +249,37 @@ void ScenarioReader::read_rollout(const Fields& root) {
 }
 
 void ScenarioReader::read_check(const Fields& root) {
-  const Json* check = object(root, "check", Need::Optional);
+  // Without a check block, replications takes its default (for `otasim check`).
+  const Json* check = object(root, "check");
+  const Fields f(diag_, check ? *check : empty_object(), root.path_of("check"), root.table_of("check"));
+  s_.check.replications = static_cast<std::uint32_t>(integer_or_default(f, "replications"));
   if (!check) return;
-  const Fields f(diag_, *check, root.path_of("check"), {"replications", "expect"});
-  s_.check.replications = static_cast<std::uint32_t>(
-      integer(f, "replications", 1, 100000, Need::Optional, "replications").value_or(20));
-  const Json* expect = array(f, "expect", Need::Required, "an array of expectations");
+  const Json* expect = array_of(f, "expect");
   if (!expect) return;
   const std::string epath = f.path_of("expect");
   if (expect->empty()) diag_.add(epath, "[] is empty (expected at least one expectation)");
+  const fields::Field& expectation = item_of(f, "expect");
   for (std::size_t i = 0; i < expect->size(); ++i) {
     const std::string path = child(epath, i);
     const Json& entry = (*expect)[i];
     if (!entry.is_object()) {
-      diag_.add(path, show(entry) + " has the wrong type (expected an object: an expectation)");
+      diag_.add(path, show(entry) + " has the wrong type (expected " + expectation.expected() + ")");
       continue;
     }
-    const Fields e(diag_, entry, path, {"metric", "op", "value", "share", "description"});
+    const Fields e(diag_, entry, path, std::string(expectation.path));
     Expectation x;
-    x.metric = name_field(e, "metric", Need::Required).value_or("");
+    // Placeholders where a required field is missing or invalid (the error is reported).
+    x.metric = text(e, "metric").value_or("");
     x.op = choice<Comparison>(e, "op",
                               {{"<", Comparison::Less},
                                {"<=", Comparison::LessEqual},
                                {">", Comparison::Greater},
                                {">=", Comparison::GreaterEqual},
-                               {"==", Comparison::Equal}},
-                              Need::Required)
+                               {"==", Comparison::Equal}})
                .value_or(Comparison::LessEqual);
-    x.value = number(e, "value", Bounds{-1e300, 1e300, false, false, nullptr, false}, Need::Required).value_or(0);
-    x.share = number_or(e, "share", Bounds{0, 1, true, false, nullptr, true}, 1);
-    x.description = text(e, "description", Need::Optional, "a string").value_or("");
+    x.value = number(e, "value").value_or(0);
+    x.share = number_or_default(e, "share");
+    x.description = text(e, "description").value_or("");
     s_.check.expect.push_back(std::move(x));
   }
 }

@@ -54,7 +54,7 @@ class ScenarioReader {
   void read_health(const Fields& root);
 
   // read_rollout.cpp: the rollout, its gates and stages, and the check block
-  Gate read_gate(const Json& v, const std::string& path, Gate g);
+  Gate read_gate(const Json& v, const std::string& path, const std::string& table, const Gate* inherited);
   void read_rollout(const Fields& root);
   void read_check(const Fields& root);
 
