@@ -1,16 +1,20 @@
 // report_serialization.hpp — Boost.Serialization of RunReport, so that
 // otasim-mpi can move reports between ranks. Binary archives carry doubles
-// bit for bit. `otasim-mpi self-test` checks that a report survives the round
-// trip with report_json unchanged, which catches a field left out here.
+// bit for bit. Totals and Series are written field by field from
+// report_fields.hpp. `otasim-mpi self-test` checks that a report survives the
+// round trip with report_json unchanged, and tests/models/test_report_fields.cpp
+// that every listed field does.
 #pragma once
 
 #include <optional>
+#include <string_view>
 
 #include <boost/serialization/split_free.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 
 #include "ota/models/report/report.hpp"
+#include "ota/models/report/report_fields.hpp"
 
 namespace boost::serialization {
 
@@ -38,43 +42,20 @@ void serialize(A& a, std::optional<T>& o, unsigned version) {
   split_free(a, o, version);
 }
 
+// Totals, a by_link entry and Series: every field report_fields.hpp lists, in its order.
 template <class A>
 void serialize(A& a, ota::models::LinkTotals& l, unsigned) {
-  a & l.link & l.bytes & l.cost_usd;
-}
-
-template <class A>
-void serialize(A& a, ota::models::DurationSummary& d, unsigned) {
-  a & d.mean_s & d.p50_s & d.p95_s & d.p99_s & d.max_s;
-}
-
-template <class A>
-void serialize(A& a, ota::models::DeliveryTimes& d, unsigned) {
-  a & d.downloads & d.wait & d.transfer;
+  ota::models::visit_link(l, [&a](std::string_view, auto& f, const ota::models::FieldInfo&) { a & f; });
 }
 
 template <class A>
 void serialize(A& a, ota::models::Totals& t, unsigned) {
-  a & t.devices & t.offered & t.exposed & t.withdrawn & t.updated & t.failed & t.gave_up & t.timed_out;
-  a & t.rolled_back & t.bricked & t.in_progress & t.deferred_battery & t.battery_blocked & t.recovery_boots;
-  a & t.power_losses & t.transfer_drops & t.digest_rejections & t.signature_rejections & t.trial_boot_failures;
-  a & t.crashes & t.server_requests & t.peak_requests_per_s & t.refused_requests & t.data_bytes & t.metered_bytes;
-  a & t.data_cost_usd & t.by_link & t.server_egress_cost_usd & t.cdn_cost_usd;
-  a & t.origin_bytes & t.edge_bytes & t.peer_bytes & t.cdn_fills & t.learned_by_push & t.learned_by_poll;
-  a & t.push_delay_mean_s & t.poll_delay_mean_s & t.p2p_seeds & t.p2p_fallbacks & t.p2p_malicious_peers;
-  a & t.p2p_rejected_transfers & t.p2p_wasted_bytes & t.p2p_wasted_energy_j & t.tampered_installs;
-  a & t.origin_times & t.edge_times & t.peer_times;
-  a & t.energy_j & t.energy_mah & t.reverted & t.revert_refused & t.service_calls & t.service_cost_usd;
-  a & t.time_to_50pct_s & t.time_to_90pct_s & t.time_to_95pct_s & t.time_to_99pct_s;
+  ota::models::visit_totals(t, [&a](std::string_view, auto& f, const ota::models::FieldInfo&) { a & f; });
 }
 
 template <class A>
 void serialize(A& a, ota::models::Series& s, unsigned) {
-  a & s.bin_s & s.t_s & s.offered & s.on_old & s.on_new & s.on_none;
-  a & s.idle & s.waiting & s.downloading & s.installing & s.rebooting & s.updated & s.rolled_back & s.bricked;
-  a & s.refused & s.battery_blocked & s.downloads_in_flight_peak & s.queue_length_peak;
-  a & s.requests_per_s & s.bytes_per_s & s.failures & s.rollbacks & s.bricks & s.battery_deferrals & s.updates;
-  a & s.crashes & s.wait_mean_s & s.transfers_active;
+  ota::models::visit_series(s, [&a](std::string_view, auto& f, const ota::models::FieldInfo&) { a & f; });
 }
 
 template <class A>

@@ -3,9 +3,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
 #include <system_error>
 
 #include <nlohmann/json.hpp>
+
+#include "ota/models/report/report_fields.hpp"
 
 namespace ota::models {
 
@@ -96,10 +99,8 @@ std::string render_json(const CostReport& r) {
   j["devices"] = r.devices;
   Json links = Json::array();
   for (const LinkTotals& l : r.data_by_link) {
-    Json e;
-    e["link"] = l.link;
-    e["bytes"] = l.bytes;
-    e["cost_usd"] = l.cost_usd;
+    Json e;  // as in report.json's by_link
+    visit_link(l, [&](std::string_view name, const auto& f, const FieldInfo&) { e[std::string(name)] = f; });
     links.push_back(std::move(e));
   }
   j["data_by_link"] = std::move(links);

@@ -1,12 +1,16 @@
-// metrics.cpp — the metric table: one row per name, in the documented order.
+// metrics.cpp — the metric table: one row per name, in the documented order:
+// the report's fields that are metrics (report_fields.hpp), then the derived ones.
 #include "ota/models/report/metrics.hpp"
+#include "ota/models/report/report_fields.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -17,15 +21,38 @@ namespace {
 
 using Extract = double (*)(const RunReport&);
 
+// A metric: its name, description and value. The report's fields that are
+// metrics (report_fields.hpp) read their value by their position among the
+// visited totals; the derived ones by a function.
 struct MetricRow {
-  const char* name;
-  const char* description;
-  Extract value;
+  std::string name;
+  std::string description;
+  Extract value = nullptr;
+  std::size_t field = 0;  // position in visit_totals when `value` is null
+  const char* unit = nullptr;  // a field's unit (FieldInfo::unit)
 };
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-double count(std::uint64_t n) { return static_cast<double>(n); }
+// A total as a metric: a count as a double, a null mean +infinity.
+template <class F>
+std::optional<double> as_metric(const F& f) {
+  if constexpr (std::is_same_v<F, std::optional<double>>)
+    return f.value_or(kInf);
+  else if constexpr (std::is_arithmetic_v<F>)
+    return static_cast<double>(f);
+  else
+    return std::nullopt;
+}
+
+double field_value(const Totals& t, std::size_t field) {
+  double out = 0;
+  std::size_t i = 0;
+  visit_totals(t, [&](std::string_view, const auto& f, const FieldInfo&) {
+    if (i++ == field) out = as_metric(f).value_or(0);
+  });
+  return out;
+}
 
 // Over the fleet size. The loader guarantees at least one device; a report
 // without devices has nothing exposed, so its shares are 0.
@@ -37,95 +64,15 @@ double hours_or_inf(const std::optional<double>& s) { return s ? *s / 3600.0 : k
 
 double flag(bool b) { return b ? 1.0 : 0.0; }
 
-// Captureless lambdas, so the table is plain data.
-#define OTA_COUNT(field, text) \
-  MetricRow { #field, text, [](const RunReport& r) { return count(r.totals.field); } }
-#define OTA_AMOUNT(field, text) \
-  MetricRow { #field, text, [](const RunReport& r) { return r.totals.field; } }
+// Captureless lambdas, so the derived rows are plain data.
 #define OTA_SHARE(name, field, text) \
   MetricRow { name, text, [](const RunReport& r) { return share(r.totals.field, r); } }
 #define OTA_TIME(name, field, text) \
   MetricRow { name, text, [](const RunReport& r) { return hours_or_inf(r.totals.field); } }
 
-#define OTA_DOWNLOADS(from, text) \
-  MetricRow { #from "_downloads", text, [](const RunReport& r) { return count(r.totals.from##_times.downloads); } }
-#define OTA_DELIVERY(from, what, stat, text) \
-  MetricRow { #from "_" #what "_" #stat "_s", text, [](const RunReport& r) { return r.totals.from##_times.what.stat##_s; } }
-
-const std::vector<MetricRow>& table() {
-  static const std::vector<MetricRow> rows = {
-      OTA_COUNT(devices, "fleet size"),
-      OTA_COUNT(offered, "devices whose stage opened"),
-      OTA_COUNT(exposed, "devices that booted the new image at least once"),
-      OTA_COUNT(withdrawn, "offered devices not yet started when the rollout stopped"),
-      OTA_COUNT(updated, "devices confirmed on the new version at the end"),
-      OTA_COUNT(failed, "devices refused by the verifier or that gave up after max_attempts"),
-      OTA_COUNT(gave_up, "of failed: gave up after max_attempts failed attempts"),
-      OTA_COUNT(timed_out, "devices with no report within the device timeout"),
-      OTA_COUNT(rolled_back, "devices whose agent rolled back to the old image"),
-      OTA_COUNT(bricked, "devices with nothing bootable"),
-      OTA_COUNT(in_progress, "devices still mid-update at the horizon"),
-      OTA_COUNT(deferred_battery, "update starts deferred for battery (events)"),
-      OTA_COUNT(battery_blocked, "devices that could never gather the energy to update"),
-      OTA_COUNT(recovery_boots, "boots into recovery"),
-      OTA_COUNT(power_losses, "power losses during update activity"),
-      OTA_COUNT(transfer_drops, "dropped transfers"),
-      OTA_COUNT(digest_rejections, "corrupted transfers caught by the agent"),
-      OTA_COUNT(signature_rejections, "tampered transfers caught by the agent"),
-      OTA_COUNT(trial_boot_failures, "failed trial boots of the new image"),
-      OTA_AMOUNT(crashes, "crashes of the new image (trial crashes plus expected crashes on confirmed devices)"),
-      OTA_COUNT(server_requests, "server requests, idle polls included"),
-      OTA_COUNT(refused_requests, "requests refused over the rate limit or the download queue"),
-      OTA_COUNT(data_bytes, "bytes downloaded by devices, all attempts"),
-      OTA_COUNT(metered_bytes, "of data_bytes: over metered (cellular) links"),
-      OTA_AMOUNT(data_cost_usd, "cost of metered data, USD"),
-      OTA_AMOUNT(server_egress_cost_usd, "server egress cost, USD"),
-      OTA_AMOUNT(cdn_cost_usd, "CDN edge egress cost, USD"),
-      OTA_AMOUNT(peak_requests_per_s, "requests in the busiest second (aggregate idle polls at their rate)"),
-      OTA_COUNT(origin_bytes, "bytes served by the origin (device downloads and CDN cache fills)"),
-      OTA_COUNT(edge_bytes, "bytes served by CDN edges"),
-      OTA_COUNT(peer_bytes, "bytes served by peers (P2P)"),
-      OTA_COUNT(cdn_fills, "artifacts fetched by a CDN edge from the origin"),
-      OTA_COUNT(learned_by_push, "devices whose first check-in for the release followed a push notification"),
-      OTA_COUNT(learned_by_poll, "devices whose first check-in for the release was their own poll"),
-      MetricRow{"push_delay_mean_s", "mean seconds from offer to first check-in, devices reached by push; +inf if none",
-                [](const RunReport& r) { return r.totals.push_delay_mean_s.value_or(kInf); }},
-      MetricRow{"poll_delay_mean_s", "mean seconds from offer to first check-in, devices that learned by poll; +inf if none",
-                [](const RunReport& r) { return r.totals.poll_delay_mean_s.value_or(kInf); }},
-      OTA_COUNT(p2p_seeds, "P2P neighbourhoods' first downloads from the origin"),
-      OTA_COUNT(p2p_fallbacks, "P2P devices that gave up waiting for a peer and used the origin"),
-      OTA_COUNT(p2p_malicious_peers, "hostile peers in the fleet"),
-      OTA_COUNT(p2p_rejected_transfers, "tampered images from hostile peers rejected by the agent"),
-      OTA_COUNT(p2p_wasted_bytes, "bytes of those rejected transfers"),
-      OTA_AMOUNT(p2p_wasted_energy_j, "energy of those rejected transfers, J"),
-      OTA_DOWNLOADS(origin, "downloads started from the origin"),
-      OTA_DELIVERY(origin, wait, mean, "mean queue wait (request to first byte) of downloads from the origin, s"),
-      OTA_DELIVERY(origin, wait, p95, "95th percentile of the queue wait (request to first byte) of downloads from the origin, s"),
-      OTA_DELIVERY(origin, wait, p99, "99th percentile of the queue wait (request to first byte) of downloads from the origin, s"),
-      OTA_DELIVERY(origin, wait, max, "longest queue wait (request to first byte) of downloads from the origin, s"),
-      OTA_DELIVERY(origin, transfer, mean, "mean transfer time (first byte to last) of completed downloads from the origin, s"),
-      OTA_DELIVERY(origin, transfer, p95, "95th percentile of the transfer time (first byte to last) of completed downloads from the origin, s"),
-      OTA_DOWNLOADS(edge, "downloads started from CDN edges"),
-      OTA_DELIVERY(edge, wait, mean, "mean queue wait (request to first byte) of downloads from CDN edges, s"),
-      OTA_DELIVERY(edge, wait, p95, "95th percentile of the queue wait (request to first byte) of downloads from CDN edges, s"),
-      OTA_DELIVERY(edge, wait, p99, "99th percentile of the queue wait (request to first byte) of downloads from CDN edges, s"),
-      OTA_DELIVERY(edge, wait, max, "longest queue wait (request to first byte) of downloads from CDN edges, s"),
-      OTA_DELIVERY(edge, transfer, mean, "mean transfer time (first byte to last) of completed downloads from CDN edges, s"),
-      OTA_DELIVERY(edge, transfer, p95, "95th percentile of the transfer time (first byte to last) of completed downloads from CDN edges, s"),
-      OTA_DOWNLOADS(peer, "downloads started from peers"),
-      OTA_DELIVERY(peer, wait, mean, "mean queue wait (request to first byte) of downloads from peers, s"),
-      OTA_DELIVERY(peer, wait, p95, "95th percentile of the queue wait (request to first byte) of downloads from peers, s"),
-      OTA_DELIVERY(peer, wait, p99, "99th percentile of the queue wait (request to first byte) of downloads from peers, s"),
-      OTA_DELIVERY(peer, wait, max, "longest queue wait (request to first byte) of downloads from peers, s"),
-      OTA_DELIVERY(peer, transfer, mean, "mean transfer time (first byte to last) of completed downloads from peers, s"),
-      OTA_DELIVERY(peer, transfer, p95, "95th percentile of the transfer time (first byte to last) of completed downloads from peers, s"),
-      OTA_COUNT(tampered_installs, "tampered images the agent accepted (must be 0)"),
-      OTA_AMOUNT(energy_j, "update-related energy, all devices, J"),
-      OTA_AMOUNT(energy_mah, "update-related energy on battery devices, mAh"),
-      OTA_COUNT(reverted, "devices that reinstalled the previous release after a gate's rollback"),
-      OTA_COUNT(revert_refused, "devices whose agent refused the previous release (anti-rollback counter)"),
-      OTA_COUNT(service_calls, "service calls (one per bricked device)"),
-      OTA_AMOUNT(service_cost_usd, "cost of service calls, USD"),
+// Metrics derived from the report's fields.
+std::vector<MetricRow> derived_rows() {
+  return {
       OTA_SHARE("updated_share", updated, "updated / devices"),
       OTA_SHARE("exposed_share", exposed, "exposed / devices"),
       OTA_SHARE("rolled_back_share", rolled_back, "rolled_back / devices"),
@@ -155,18 +102,43 @@ const std::vector<MetricRow>& table() {
                   return t.data_cost_usd + t.server_egress_cost_usd + t.cdn_cost_usd + t.service_cost_usd;
                 }},
   };
-  return rows;
 }
 
-#undef OTA_COUNT
-#undef OTA_AMOUNT
 #undef OTA_SHARE
 #undef OTA_TIME
 
-const std::unordered_map<std::string_view, Extract>& index() {
+// Every total with a description, in report.json order, then the derived
+// metrics. The documented order has one exception, kept because the columns
+// of replications.csv and summary.json follow it: peak_requests_per_s comes
+// after the costs (after cdn_cost_usd).
+const std::vector<MetricRow>& table() {
+  static const std::vector<MetricRow> rows = [] {
+    std::vector<MetricRow> v;
+    std::size_t i = 0;
+    const Totals names;
+    visit_totals(names, [&](std::string_view name, const auto&, const FieldInfo& info) {
+      if (info.description) v.push_back(MetricRow{std::string(name), info.description, nullptr, i, info.unit});
+      ++i;
+    });
+    const auto at = [&](std::string_view name) {
+      return std::find_if(v.begin(), v.end(), [&](const MetricRow& m) { return m.name == name; });
+    };
+    const auto peak = at("peak_requests_per_s"), after = at("cdn_cost_usd");
+    if (peak < after) std::rotate(peak, peak + 1, after + 1);
+    for (MetricRow& row : derived_rows()) v.push_back(std::move(row));
+    return v;
+  }();
+  return rows;
+}
+
+double row_value(const MetricRow& row, const RunReport& r) {
+  return row.value ? row.value(r) : field_value(r.totals, row.field);
+}
+
+const std::unordered_map<std::string_view, const MetricRow*>& index() {
   static const auto by_name = [] {
-    std::unordered_map<std::string_view, Extract> m;
-    for (const MetricRow& row : table()) m.emplace(row.name, row.value);
+    std::unordered_map<std::string_view, const MetricRow*> m;
+    for (const MetricRow& row : table()) m.emplace(row.name, &row);
     return m;
   }();
   return by_name;
@@ -210,7 +182,8 @@ MetricPresentation metric_presentation(std::string_view name_view) {
       break;
     }
   }
-  if (name == "data_bytes" || name == "metered_bytes") p.unit = "bytes";
+  // A report field's unit is the field's own (report_fields.hpp).
+  if (const auto it = index().find(name_view); it != index().end() && it->second->unit) p.unit = it->second->unit;
   for (char& c : stem)
     if (c == '_') c = ' ';
   if (const auto pct = stem.find("pct"); pct != std::string::npos) stem.replace(pct, 3, " %");
@@ -247,7 +220,7 @@ std::optional<double> metric_value(const RunReport& report, std::string_view nam
   const auto& m = index();
   const auto it = m.find(name);
   if (it == m.end()) return std::nullopt;
-  return it->second(report);
+  return row_value(*it->second, report);
 }
 
 const std::vector<std::string>& headline_metrics() {

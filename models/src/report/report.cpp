@@ -1,4 +1,5 @@
 #include "ota/models/report/report.hpp"
+#include "ota/models/report/report_fields.hpp"
 #include "ota/version.hpp"
 
 #include <fcntl.h>
@@ -17,7 +18,9 @@
 #include <iterator>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <system_error>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
@@ -31,85 +34,27 @@ using Json = nlohmann::ordered_json;
 
 Json opt(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
 
+// One field of report_fields.hpp as JSON.
+template <class F>
+Json field_json(const F& f) {
+  if constexpr (std::is_same_v<F, std::optional<double>>) {
+    return opt(f);
+  } else if constexpr (std::is_same_v<F, std::vector<LinkTotals>>) {
+    Json links = Json::array();
+    for (const LinkTotals& l : f) {
+      Json e;
+      visit_link(l, [&](std::string_view name, const auto& x, const FieldInfo&) { e[std::string(name)] = x; });
+      links.push_back(std::move(e));
+    }
+    return links;
+  } else {
+    return Json(f);
+  }
+}
+
 Json totals_json(const Totals& t) {
   Json j;
-  j["devices"] = t.devices;
-  j["offered"] = t.offered;
-  j["exposed"] = t.exposed;
-  j["withdrawn"] = t.withdrawn;
-  j["updated"] = t.updated;
-  j["failed"] = t.failed;
-  j["gave_up"] = t.gave_up;
-  j["timed_out"] = t.timed_out;
-  j["rolled_back"] = t.rolled_back;
-  j["bricked"] = t.bricked;
-  j["in_progress"] = t.in_progress;
-  j["deferred_battery"] = t.deferred_battery;
-  j["battery_blocked"] = t.battery_blocked;
-  j["recovery_boots"] = t.recovery_boots;
-  j["power_losses"] = t.power_losses;
-  j["transfer_drops"] = t.transfer_drops;
-  j["digest_rejections"] = t.digest_rejections;
-  j["signature_rejections"] = t.signature_rejections;
-  j["trial_boot_failures"] = t.trial_boot_failures;
-  j["crashes"] = t.crashes;
-  j["server_requests"] = t.server_requests;
-  j["peak_requests_per_s"] = t.peak_requests_per_s;
-  j["refused_requests"] = t.refused_requests;
-  j["data_bytes"] = t.data_bytes;
-  j["metered_bytes"] = t.metered_bytes;
-  j["data_cost_usd"] = t.data_cost_usd;
-  Json links = Json::array();
-  for (const LinkTotals& l : t.by_link) {
-    Json e;
-    e["link"] = l.link;
-    e["bytes"] = l.bytes;
-    e["cost_usd"] = l.cost_usd;
-    links.push_back(std::move(e));
-  }
-  j["by_link"] = std::move(links);
-  j["server_egress_cost_usd"] = t.server_egress_cost_usd;
-  j["cdn_cost_usd"] = t.cdn_cost_usd;
-  j["origin_bytes"] = t.origin_bytes;
-  j["edge_bytes"] = t.edge_bytes;
-  j["peer_bytes"] = t.peer_bytes;
-  j["cdn_fills"] = t.cdn_fills;
-  j["learned_by_push"] = t.learned_by_push;
-  j["learned_by_poll"] = t.learned_by_poll;
-  j["push_delay_mean_s"] = opt(t.push_delay_mean_s);
-  j["poll_delay_mean_s"] = opt(t.poll_delay_mean_s);
-  j["p2p_seeds"] = t.p2p_seeds;
-  j["p2p_fallbacks"] = t.p2p_fallbacks;
-  j["p2p_malicious_peers"] = t.p2p_malicious_peers;
-  j["p2p_rejected_transfers"] = t.p2p_rejected_transfers;
-  j["p2p_wasted_bytes"] = t.p2p_wasted_bytes;
-  j["p2p_wasted_energy_j"] = t.p2p_wasted_energy_j;
-  for (const auto& [name, times] : {std::pair<const char*, const DeliveryTimes*>{"origin", &t.origin_times},
-                                    {"edge", &t.edge_times},
-                                    {"peer", &t.peer_times}}) {
-    const std::string p(name);
-    j[p + "_downloads"] = times->downloads;
-    for (const auto& [what, d] : {std::pair<const char*, const DurationSummary*>{"wait", &times->wait},
-                                  {"transfer", &times->transfer}}) {
-      const std::string q = p + "_" + what + "_";
-      j[q + "mean_s"] = d->mean_s;
-      j[q + "p50_s"] = d->p50_s;
-      j[q + "p95_s"] = d->p95_s;
-      j[q + "p99_s"] = d->p99_s;
-      j[q + "max_s"] = d->max_s;
-    }
-  }
-  j["tampered_installs"] = t.tampered_installs;
-  j["energy_j"] = t.energy_j;
-  j["energy_mah"] = t.energy_mah;
-  j["reverted"] = t.reverted;
-  j["revert_refused"] = t.revert_refused;
-  j["service_calls"] = t.service_calls;
-  j["service_cost_usd"] = t.service_cost_usd;
-  j["time_to_50pct_s"] = opt(t.time_to_50pct_s);
-  j["time_to_90pct_s"] = opt(t.time_to_90pct_s);
-  j["time_to_95pct_s"] = opt(t.time_to_95pct_s);
-  j["time_to_99pct_s"] = opt(t.time_to_99pct_s);
+  visit_totals(t, [&](std::string_view name, const auto& f, const FieldInfo&) { j[std::string(name)] = field_json(f); });
   return j;
 }
 
@@ -137,52 +82,29 @@ Json rollout_json(const RolloutSummary& r) {
   return j;
 }
 
+// A series column: its name and its cell in row i.
 struct Column {
-  const char* name;
+  std::string_view name;
   std::function<std::string(std::size_t)> cell;
-  std::function<Json()> all;
 };
 
 template <class T>
-Column col(const char* name, const std::vector<T>& v) {
-  return Column{name,
-                [&v](std::size_t i) {
-                  std::ostringstream os;
-                  os.precision(10);
-                  os << v[i];
-                  return os.str();
-                },
-                [&v] { return Json(v); }};
-}
+struct IsVector : std::false_type {};
+template <class T>
+struct IsVector<std::vector<T>> : std::true_type {};
 
 std::vector<Column> columns(const Series& s) {
-  return {col("t_s", s.t_s),
-          col("offered", s.offered),
-          col("on_old", s.on_old),
-          col("on_new", s.on_new),
-          col("on_none", s.on_none),
-          col("idle", s.idle),
-          col("waiting", s.waiting),
-          col("downloading", s.downloading),
-          col("installing", s.installing),
-          col("rebooting", s.rebooting),
-          col("updated", s.updated),
-          col("rolled_back", s.rolled_back),
-          col("bricked", s.bricked),
-          col("refused", s.refused),
-          col("battery_blocked", s.battery_blocked),
-          col("downloads_in_flight_peak", s.downloads_in_flight_peak),
-          col("queue_length_peak", s.queue_length_peak),
-          col("requests_per_s", s.requests_per_s),
-          col("bytes_per_s", s.bytes_per_s),
-          col("failures", s.failures),
-          col("rollbacks", s.rollbacks),
-          col("bricks", s.bricks),
-          col("battery_deferrals", s.battery_deferrals),
-          col("updates", s.updates),
-          col("crashes", s.crashes),
-          col("wait_mean_s", s.wait_mean_s),
-          col("transfers_active", s.transfers_active)};
+  std::vector<Column> out;
+  visit_series(s, [&](std::string_view name, const auto& v, const FieldInfo&) {
+    if constexpr (IsVector<std::remove_cvref_t<decltype(v)>>::value)
+      out.push_back(Column{name, [&v](std::size_t i) {
+                             std::ostringstream os;
+                             os.precision(10);
+                             os << v[i];
+                             return os.str();
+                           }});
+  });
+  return out;
 }
 
 }  // namespace
@@ -245,8 +167,7 @@ std::string report_json(const RunReport& r, bool with_timing) {
   j["totals"] = totals_json(r.totals);
   j["rollout"] = rollout_json(r.rollout);
   Json series;
-  series["bin_s"] = r.series.bin_s;
-  for (const Column& c : columns(r.series)) series[c.name] = c.all();
+  visit_series(r.series, [&](std::string_view name, const auto& f, const FieldInfo&) { series[std::string(name)] = Json(f); });
   j["series"] = std::move(series);
   Json run;
   run["version"] = ota::build_version();  // the build that produced the report
