@@ -596,7 +596,7 @@ void ScenarioForm::add_all_fields() {
     toggle->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     toggle->setArrowType(is_open ? Qt::DownArrow : Qt::RightArrow);
     const QString title = key.empty() ? tr("scenario") : QString::fromStdString(key);
-    toggle->setText(tr("%1 (%n field(s))", nullptr, static_cast<int>(rows.size())).arg(title));
+    toggle->setText(rows.size() == 1 ? tr("%1 (1 field)").arg(title) : tr("%1 (%2 fields)").arg(title).arg(rows.size()));
     const mf::Field* top = key.empty() ? nullptr : mf::find("/" + key);
     toggle->setToolTip(top ? field_tooltip("/" + key, top) : tr("The document's own fields"));
     v->addWidget(toggle);
