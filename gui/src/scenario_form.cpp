@@ -15,7 +15,16 @@
 #include <algorithm>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
+#include "ota/models/scenario/json_pointer.hpp"
+
+// The stand-in entries name only the members they set, as the table does.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 namespace ota::gui {
+
+namespace mf = models::fields;
 
 namespace {
 
@@ -34,8 +43,9 @@ std::string at(const std::string& base, std::size_t index, const std::string& re
   return base + "/" + std::to_string(index) + rest;
 }
 
-// JSON Pointer escaping of one key (RFC 6901).
-std::string escape_key(const std::string& key) {
+// One key as a JSON Pointer token (RFC 6901: ~0, ~1). Writing only: pointers
+// are read by the loader's parser (ScenarioDocument, mf::find).
+std::string escape_token(std::string_view key) {
   std::string out;
   for (char c : key) {
     if (c == '~') out += "~0";
@@ -43,6 +53,100 @@ std::string escape_key(const std::string& key) {
     else out += c;
   }
   return out;
+}
+
+QString qs(std::string_view s) { return QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size())); }
+
+// A default as the file would hold it: strings without their quotes.
+QString default_shown(const mf::Field& f) {
+  if (f.default_json.starts_with('"')) {
+    const auto j = nlohmann::json::parse(f.default_json, nullptr, /*allow_exceptions=*/false);
+    if (j.is_string()) return QString::fromStdString(j.get<std::string>());
+  }
+  return qs(f.default_json);
+}
+
+// The curated combos' choices while their sections' entries are not in the
+// field table yet (the table is filled section by section, issue 14): an
+// entry in the table always wins, so these go unused once it has them.
+const mf::Field* stand_in(const std::string& pointer) {
+  static const mf::Field kStandIns[] = {
+      {.path = "/fleet/classes/*/partitioning", .type = mf::Type::Choice, .default_json = "\"ab\"",
+       .choices = "ab|single_recovery|single"},
+      {.path = "/fleet/classes/*/notify", .type = mf::Type::Choice, .default_json = "\"poll\"", .choices = "poll|push"},
+      {.path = "/fleet/classes/*/source", .type = mf::Type::Choice, .default_json = "\"origin\"",
+       .choices = "origin|cdn|p2p"},
+      {.path = "/release/payload", .type = mf::Type::Choice, .default_json = "\"full\"", .choices = "full|delta"},
+      {.path = "/polling/synchronized_start", .type = mf::Type::Boolean, .default_json = "false"},
+      {.path = "/rollout/gate/mode", .type = mf::Type::Choice, .default_json = "\"threshold\"",
+       .choices = "threshold|bayes|sprt"},
+      {.path = "/rollout/gate/on_breach", .type = mf::Type::Choice, .default_json = "\"abort\"",
+       .choices = "continue|pause|abort|rollback"},
+      {.path = "/rollout/stages/*/gate/on_breach", .type = mf::Type::Choice,
+       .default_note = "the same key of /rollout/gate", .choices = "continue|pause|abort|rollback"},
+      {.path = "/prices/bytes_per_mb", .type = mf::Type::Number, .default_json = "1000000", .choices = "1000000|1048576"},
+  };
+  std::string why;
+  const auto tokens = models::split_pointer(pointer, why);
+  if (!tokens) return nullptr;
+  for (const mf::Field& f : kStandIns) {
+    std::size_t i = 0;
+    std::string_view rest = f.path.substr(1);
+    bool match = true;
+    for (; match && !rest.empty(); ++i) {
+      const std::size_t slash = rest.find('/');
+      const std::string_view seg = rest.substr(0, slash);
+      match = i < tokens->size() && (seg == "*" || seg == (*tokens)[i]);
+      rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+    }
+    if (match && i == tokens->size()) return &f;
+  }
+  return nullptr;
+}
+
+bool is_combo(const mf::Field* f) { return f && (f->type == mf::Type::Boolean || !f->choices.empty()); }
+
+// The section of the "All fields" part holding `pointer`: its first token, ""
+// for the document's own fields.
+std::string section_of(const std::string& pointer) {
+  const std::size_t second = pointer.find('/', 1);
+  return second == std::string::npos ? std::string() : pointer.substr(1, second - 1);
+}
+
+void visit(std::span<const mf::Field> table, const ScenarioDocument& document, const mf::Field& entry,
+           const std::string& pointer, std::vector<FieldRow>& out);
+
+// The rows under the container `entry` (table path entry.path) at `pointer`.
+void instantiate_children(std::span<const mf::Field> table, const ScenarioDocument& document, const mf::Field& entry,
+                          const std::string& pointer, std::vector<FieldRow>& out) {
+  const std::string prefix = std::string(entry.path) + "/";
+  std::set<std::string> named;
+  const mf::Field* any = nullptr;
+  for (const mf::Field& f : table) {
+    if (f.path.size() <= prefix.size() || !f.path.starts_with(prefix)) continue;
+    const std::string_view key = f.path.substr(prefix.size());
+    if (key.find('/') != std::string_view::npos) continue;
+    if (key == "*") {
+      if (!any) any = &f;
+      continue;
+    }
+    named.emplace(key);
+    visit(table, document, f, pointer + "/" + escape_token(key), out);
+  }
+  if (!any) return;
+  if (entry.type == mf::Type::Array) {
+    for (std::size_t i = 0; i < document.array_size(pointer); ++i)
+      visit(table, document, *any, pointer + "/" + std::to_string(i), out);
+  } else {
+    for (const std::string& key : document.object_keys(pointer))
+      if (!named.count(key)) visit(table, document, *any, pointer + "/" + escape_token(key), out);
+  }
+}
+
+void visit(std::span<const mf::Field> table, const ScenarioDocument& document, const mf::Field& entry,
+           const std::string& pointer, std::vector<FieldRow>& out) {
+  if (entry.is_container()) instantiate_children(table, document, entry, pointer, out);
+  else if (entry.type != mf::Type::Const) out.push_back(FieldRow{pointer, &entry});
 }
 
 QGroupBox* section(const QString& title, QGridLayout*& grid) {
@@ -57,6 +161,55 @@ QGroupBox* section(const QString& title, QGridLayout*& grid) {
 }
 
 }  // namespace
+
+std::vector<FieldRow> instantiate_fields(std::span<const mf::Field> table, const ScenarioDocument& document) {
+  std::vector<FieldRow> out;
+  if (!document.well_formed()) return out;
+  static const mf::Field kRoot = [] {  // for a table without a root entry
+    mf::Field f;
+    f.type = mf::Type::Object;
+    return f;
+  }();
+  const mf::Field* root = &kRoot;
+  for (const mf::Field& f : table)
+    if (f.path.empty()) root = &f;
+  instantiate_children(table, document, *root, "", out);
+  return out;
+}
+
+QString field_placeholder(const mf::Field* field) {
+  if (!field) return {};
+  if (!field->default_json.empty()) return default_shown(*field);
+  if (!field->default_note.empty()) return qs(field->default_note);
+  if (field->required) return QObject::tr("required");
+  return {};
+}
+
+QString field_tooltip(const std::string& pointer, const mf::Field* field) {
+  QString tip = QStringLiteral("<b>%1</b>").arg(QString::fromStdString(pointer).toHtmlEscaped());
+  if (!field) return tip;
+  if (!field->description.empty()) tip += "<br>" + qs(field->description).toHtmlEscaped();
+  const std::string range = field->range_text();
+  if (field->type == mf::Type::Choice || (!field->choices.empty() && field->type != mf::Type::Boolean)) {
+    QStringList values;
+    for (const std::string_view c : field->choice_list()) values << qs(c);
+    tip += "<br>" + QObject::tr("One of: %1").arg(values.join(QStringLiteral(", ")).toHtmlEscaped());
+  } else if (!range.empty()) {
+    tip += "<br>" + QObject::tr("Range: %1").arg(QString::fromStdString(range).toHtmlEscaped());
+  } else if (field->type == mf::Type::Version || field->type == mf::Type::Name) {
+    tip += "<br>" + QObject::tr("Expected: %1").arg(QString::fromStdString(field->expected()).toHtmlEscaped());
+  }
+  if (range.empty() && !field->unit.empty()) tip += "<br>" + QObject::tr("Unit: %1").arg(qs(field->unit).toHtmlEscaped());
+  if (field->nullable) tip += "<br>" + QObject::tr("null is allowed");
+  if (!field->default_json.empty())
+    tip += "<br>" + QObject::tr("Default: %1").arg(default_shown(*field).toHtmlEscaped());
+  else if (!field->default_note.empty())
+    tip += "<br>" + QObject::tr("Default: %1").arg(qs(field->default_note).toHtmlEscaped());
+  else if (field->required)
+    tip += "<br>" + QObject::tr("Required");
+  if (!field->source.empty()) tip += "<br>" + QObject::tr("Source: %1").arg(qs(field->source).toHtmlEscaped());
+  return tip;
+}
 
 QString ScenarioForm::error_colour(const QPalette& palette) {
   return dark(palette) ? QStringLiteral("#ef9a9a") : QStringLiteral("#c62828");
@@ -86,15 +239,19 @@ ScenarioForm::ScenarioForm(ScenarioDocument* document, QWidget* parent) : QWidge
 }
 
 std::string ScenarioForm::structure() const {
-  // What decides the form's rows: classes, stages, ramp or stages, links used.
+  // What decides the form's rows: classes, stages, ramp or stages, links used,
+  // and the table's fields as the document instantiates them.
   std::string s = std::to_string(document_->array_size("/fleet/classes")) + "|" +
                   std::to_string(document_->array_size("/rollout/stages")) + "|" +
                   (document_->value_text("/rollout/ramp") ? "ramp" : "stages") + "|";
   for (std::size_t i = 0; i < document_->array_size("/fleet/classes"); ++i) {
     s += document_->value_text(at("/fleet/classes", i, "/name")).value_or("?") + ",";
-    s += document_->value_text(at("/fleet/classes", i, "/link")).value_or("?") + ";";
+    s += document_->value_text(at("/fleet/classes", i, "/link")).value_or("?") + ",";
+    s += document_->value_text(at("/fleet/classes", i, "/power")).value_or("?") + ";";
   }
   for (const std::string& k : document_->object_keys("/links")) s += k + ",";
+  s += "|";
+  for (const FieldRow& r : instantiate_fields(mf::all(), *document_)) s += r.pointer + "|";
   s += document_->well_formed() ? "ok" : "bad";
   return s;
 }
@@ -114,67 +271,84 @@ QWidget* ScenarioForm::wrap(Field& f) {
   return box;
 }
 
-QWidget* ScenarioForm::add_line(QGridLayout* grid, int row, int column, const QString& label,
-                                const std::string& pointer, const QString& default_hint, const QString& tip) {
+QWidget* ScenarioForm::make_editor(const std::string& pointer, bool generated) {
   Field f;
   f.pointer = pointer;
-  auto* edit = new QLineEdit;
-  edit->setObjectName(QString::fromStdString(pointer));
-  edit->setPlaceholderText(default_hint);
-  edit->setToolTip(tip);
-  edit->setMinimumWidth(40);
-  f.editor = edit;
-  auto* name = new QLabel(label);
-  name->setToolTip(QString::fromStdString(pointer) + (tip.isEmpty() ? QString() : "\n" + tip));
-  grid->addWidget(name, row, column, Qt::AlignTop);
-  grid->addWidget(wrap(f), row, column + 1);
+  f.entry = mf::find(pointer);  // null until the table has the field: a plain line edit, no hint
+  if (!f.entry && !generated) f.entry = stand_in(pointer);
+  f.generated = generated;
+  if (generated) f.section = section_of(pointer);
+  const QString tip = field_tooltip(pointer, f.entry);
   const std::string p = pointer;
-  // Right-click: the usual edit menu, and "Sweep this…" for the field.
-  edit->setContextMenuPolicy(Qt::CustomContextMenu);
-  connect(edit, &QLineEdit::customContextMenuRequested, this, [this, edit, p](const QPoint& pos) {
-    QMenu* menu = edit->createStandardContextMenu();
-    menu->addSeparator();
-    QAction* sweep = menu->addAction(tr("Sweep this…"));
-    sweep->setObjectName(QStringLiteral("sweep_this"));
-    sweep->setToolTip(tr("Run the scenario over several values of this field and plot any metric against it"));
-    connect(sweep, &QAction::triggered, this, [this, p] { emit sweep_requested(QString::fromStdString(p)); });
-    menu->setAttribute(Qt::WA_DeleteOnClose);
-    menu->popup(edit->mapToGlobal(pos));
-  });
-  connect(edit, &QLineEdit::textEdited, this, [this, p](const QString& text) {
-    for (const Field& field : fields_)
-      if (field.pointer == p) return apply(field, text);
-  });
+  if (is_combo(f.entry)) {
+    // The table's choices, values as the file writes them; first the loader's default (no key).
+    QString default_label;
+    if (!f.entry->default_json.empty()) {
+      QString shown = default_shown(*f.entry);
+      if (f.entry->type == mf::Type::Boolean) shown = shown == QLatin1String("true") ? tr("yes") : tr("no");
+      default_label = tr("(default: %1)").arg(shown);
+    } else if (f.entry->required) {
+      default_label = tr("(required)");
+    } else if (!f.entry->default_note.empty()) {
+      default_label = tr("(default)");
+    } else {
+      default_label = tr("(not set)");
+    }
+    f.choices.push_back(Choice{default_label, QString()});
+    if (f.entry->type == mf::Type::Boolean) {
+      f.choices.push_back(Choice{tr("no"), QStringLiteral("false")});
+      f.choices.push_back(Choice{tr("yes"), QStringLiteral("true")});
+    } else {
+      for (const std::string_view c : f.entry->choice_list()) f.choices.push_back(Choice{qs(c), qs(c)});
+    }
+    auto* combo = new QComboBox;
+    combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    combo->setMinimumContentsLength(3);
+    for (const Choice& c : f.choices) combo->addItem(c.label, c.value);
+    const bool quote = f.entry->type == mf::Type::Choice;  // names are strings, even "true" or "1"
+    connect(combo, &QComboBox::activated, this, [this, p, combo, quote](int index) {
+      QString value = combo->itemData(index).toString();
+      if (quote && !value.isEmpty()) value = QString::fromStdString(nlohmann::json(value.toStdString()).dump());
+      for (const Field& field : fields_)
+        if (field.pointer == p) return apply(field, value);
+    });
+    f.editor = combo;
+  } else {
+    auto* edit = new QLineEdit;
+    edit->setPlaceholderText(field_placeholder(f.entry));
+    edit->setMinimumWidth(30);
+    // Right-click: the usual edit menu, and "Sweep this…" for the field.
+    edit->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(edit, &QLineEdit::customContextMenuRequested, this, [this, edit, p](const QPoint& pos) {
+      QMenu* menu = edit->createStandardContextMenu();
+      menu->addSeparator();
+      QAction* sweep = menu->addAction(tr("Sweep this…"));
+      sweep->setObjectName(QStringLiteral("sweep_this"));
+      sweep->setToolTip(tr("Run the scenario over several values of this field and plot any metric against it"));
+      connect(sweep, &QAction::triggered, this, [this, p] { emit sweep_requested(QString::fromStdString(p)); });
+      menu->setAttribute(Qt::WA_DeleteOnClose);
+      menu->popup(edit->mapToGlobal(pos));
+    });
+    connect(edit, &QLineEdit::textEdited, this, [this, p](const QString& text) {
+      for (const Field& field : fields_)
+        if (field.pointer == p) return apply(field, text);
+    });
+    f.editor = edit;
+  }
+  f.editor->setObjectName(QString::fromStdString(pointer));
+  f.editor->setToolTip(tip);
+  QWidget* box = wrap(f);
   fields_.push_back(std::move(f));
-  return edit;
+  return box;
 }
 
-QWidget* ScenarioForm::add_choice(QGridLayout* grid, int row, int column, const QString& label,
-                                  const std::string& pointer, std::vector<Choice> choices, const QString& tip,
-                                  const QString& default_label) {
-  Field f;
-  f.pointer = pointer;
-  choices.insert(choices.begin(),
-                 Choice{default_label.isEmpty() ? tr("(default)") : tr("(default: %1)").arg(default_label), QString()});
-  auto* combo = new QComboBox;
-  combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-  combo->setMinimumContentsLength(4);
-  combo->setObjectName(QString::fromStdString(pointer));
-  combo->setToolTip(tip);
-  for (const Choice& c : choices) combo->addItem(c.label, c.value);
-  f.editor = combo;
-  f.choices = std::move(choices);
+QWidget* ScenarioForm::add_row(QGridLayout* grid, int row, int column, const QString& label,
+                               const std::string& pointer) {
   auto* name = new QLabel(label);
-  name->setToolTip(QString::fromStdString(pointer) + (tip.isEmpty() ? QString() : "\n" + tip));
   grid->addWidget(name, row, column, Qt::AlignTop);
-  grid->addWidget(wrap(f), row, column + 1);
-  const std::string p = pointer;
-  connect(combo, &QComboBox::activated, this, [this, p, combo](int index) {
-    for (const Field& field : fields_)
-      if (field.pointer == p) return apply(field, combo->itemData(index).toString());
-  });
-  fields_.push_back(std::move(f));
-  return combo;
+  grid->addWidget(make_editor(pointer), row, column + 1);
+  name->setToolTip(fields_.back().editor->toolTip());
+  return fields_.back().editor;
 }
 
 void ScenarioForm::apply(const Field& f, const QString& value) {
@@ -189,8 +363,24 @@ void ScenarioForm::apply(const Field& f, const QString& value) {
 }
 
 void ScenarioForm::rebuild() {
+  // The field being typed in keeps the focus (and its cursor) across the
+  // rebuild an edit may cause (a new map key, a ramp instead of stages).
+  std::string focused;
+  int cursor = -1;
+  for (const Field& f : fields_) {
+    if (!f.editor->hasFocus()) continue;
+    focused = f.pointer;
+    if (auto* edit = qobject_cast<QLineEdit*>(f.editor)) cursor = edit->cursorPosition();
+  }
   rebuild_rows();
   fit_width();
+  if (focused.empty()) return;
+  for (const Field& f : fields_) {
+    if (f.pointer != focused) continue;
+    if (f.generated) set_section_expanded(f.section, true);
+    f.editor->setFocus(Qt::OtherFocusReason);
+    if (auto* edit = qobject_cast<QLineEdit*>(f.editor); edit && cursor >= 0) edit->setCursorPosition(cursor);
+  }
 }
 
 void ScenarioForm::fit_width() {
@@ -216,24 +406,21 @@ void ScenarioForm::rebuild_rows() {
     sections_->addStretch(1);
     return;
   }
+  // Labels and layout are the form's; placeholders, tooltips, ranges and
+  // choices come from the field table (make_editor).
   QGridLayout* g = nullptr;
 
   // --- Scenario
   sections_->addWidget(section(tr("Scenario"), g));
-  add_line(g, 0, 0, tr("Name"), "/name", {}, tr("Required, non-empty"));
-  add_line(g, 0, 2, tr("Seed"), "/seed", QStringLiteral("1"), tr("Random seed; same seed, same report"));
-  add_line(g, 1, 0, tr("Horizon (h)"), "/horizon_h", {}, tr("Simulated time, hours (0, 87600]"));
-  add_line(g, 1, 2, tr("Bin (min)"), "/bin_minutes", QStringLiteral("60"), tr("Width of the time-series bins"));
+  add_row(g, 0, 0, tr("Name"), "/name");
+  add_row(g, 0, 2, tr("Seed"), "/seed");
+  add_row(g, 1, 0, tr("Horizon (h)"), "/horizon_h");
+  add_row(g, 1, 2, tr("Bin (min)"), "/bin_minutes");
 
   // --- Fleet
   sections_->addWidget(section(tr("Fleet"), g));
   int row = 0;
-  add_line(g, row++, 0, tr("Devices"), "/fleet/devices", {}, tr("Fleet size, 1..200,000,000"));
-  const std::vector<Choice> partitioning = {{tr("A/B"), "ab"},
-                                            {tr("single + recovery"), "single_recovery"},
-                                            {tr("single"), "single"}};
-  const std::vector<Choice> notify = {{tr("poll"), "poll"}, {tr("push"), "push"}};
-  const std::vector<Choice> source = {{tr("origin"), "origin"}, {tr("CDN"), "cdn"}, {tr("peer-to-peer"), "p2p"}};
+  add_row(g, row++, 0, tr("Devices"), "/fleet/devices");
   std::set<std::string> links_used;
   for (std::size_t i = 0; i < document_->array_size("/fleet/classes"); ++i) {
     const std::string base = at("/fleet/classes", i, "");
@@ -246,57 +433,42 @@ void ScenarioForm::rebuild_rows() {
                                  .replace(QStringLiteral("%9"), muted_colour(palette())));
     title->setWordWrap(true);
     g->addWidget(title, row++, 0, 1, 4);
-    add_line(g, row, 0, tr("Share"), base + "/share", {}, tr("Share of the fleet, (0, 1]; shares sum to 1"));
-    add_choice(g, row++, 2, tr("Partitions"), base + "/partitioning", partitioning,
-               tr("A/B, single slot with a recovery image, or single slot"), tr("A/B"));
-    add_choice(g, row, 0, tr("Delivery"), base + "/notify", notify, tr("How devices learn of the release"),
-               tr("poll"));
-    add_choice(g, row++, 2, tr("Source"), base + "/source", source, tr("Where devices download from"), tr("origin"));
-    add_line(g, row++, 0, tr("Power loss/h"), base + "/power_loss_per_hour", tr("mains 1.3e-4, battery 0"),
-             tr("Power losses per device-hour"));
+    add_row(g, row, 0, tr("Share"), base + "/share");
+    add_row(g, row++, 2, tr("Partitions"), base + "/partitioning");
+    add_row(g, row, 0, tr("Delivery"), base + "/notify");
+    add_row(g, row++, 2, tr("Source"), base + "/source");
+    add_row(g, row++, 0, tr("Power loss/h"), base + "/power_loss_per_hour");
   }
 
   // --- Release
   sections_->addWidget(section(tr("Release"), g));
-  add_choice(g, 0, 0, tr("Payload"), "/release/payload", {{tr("full image"), "full"}, {tr("delta"), "delta"}}, {},
-             tr("full"));
-  add_line(g, 0, 2, tr("Full (KB)"), "/release/full_kb", {}, tr("Full image size, KB = 1000 bytes"));
-  add_line(g, 1, 0, tr("Delta (KB)"), "/release/delta_kb", {}, tr("Patch size, KB = 1000 bytes"));
-  add_line(g, 1, 2, tr("Boot failure p"), "/release/behaviour/default/boot_failure_probability", QStringLiteral("0"),
-           tr("Probability that a trial boot of the new image fails, [0, 1]"));
-  add_line(g, 2, 0, tr("Crashes/day"), "/release/behaviour/default/crash_per_day", QStringLiteral("0"),
-           tr("Crashes of the new image per device-day"));
-  add_line(g, 2, 2, tr("Failing share"), "/release/behaviour/default/failing_device_share", QStringLiteral("0"),
-           tr("Share of devices on which the new image fails, [0, 1]"));
-  add_line(g, 3, 0, tr("Corruption p"), "/release/corruption_per_transfer", QStringLiteral("0"),
-           tr("Chance a completed transfer arrives corrupted, [0, 1]"));
+  add_row(g, 0, 0, tr("Payload"), "/release/payload");
+  add_row(g, 0, 2, tr("Full (KB)"), "/release/full_kb");
+  add_row(g, 1, 0, tr("Delta (KB)"), "/release/delta_kb");
+  add_row(g, 1, 2, tr("Boot failure p"), "/release/behaviour/default/boot_failure_probability");
+  add_row(g, 2, 0, tr("Crashes/day"), "/release/behaviour/default/crash_per_day");
+  add_row(g, 2, 2, tr("Failing share"), "/release/behaviour/default/failing_device_share");
+  add_row(g, 3, 0, tr("Corruption p"), "/release/corruption_per_transfer");
 
   // --- Delivery
   sections_->addWidget(section(tr("Delivery and server"), g));
-  add_line(g, 0, 0, tr("Poll (min)"), "/polling/interval_min", QStringLiteral("60"));
-  add_line(g, 0, 2, tr("Jitter"), "/polling/jitter", QStringLiteral("0.1"), tr("Interval x U(1 - j, 1 + j), [0, 1)"));
-  add_choice(g, 1, 0, tr("Synchronised"), "/polling/synchronized_start", {{tr("no"), "false"}, {tr("yes"), "true"}},
-             tr("Every device's first poll at t = 0 (thundering herd)"), tr("no"));
-  add_line(g, 1, 2, tr("Push online"), "/delivery/push/connected_share", QStringLiteral("0.7"),
-           tr("Share of push devices connected when notified, [0, 1]"));
-  add_line(g, 2, 0, tr("Requests/s"), "/server/max_requests_per_s", tr("0 = unlimited"),
-           tr("Server: most requests per second"));
-  add_line(g, 2, 2, tr("Downloads"), "/server/max_concurrent_downloads", tr("0 = unlimited"),
-           tr("Server: most concurrent downloads"));
-  add_line(g, 3, 0, tr("Queue limit"), "/server/queue_limit", tr("0 = unlimited"),
-           tr("Server: downloads waiting for a slot; beyond it, refused"));
-  add_line(g, 3, 2, tr("Mbit/s"), "/server/bandwidth_mbps", tr("0 = unlimited"), tr("Server: bandwidth, Mbit/s"));
+  add_row(g, 0, 0, tr("Poll (min)"), "/polling/interval_min");
+  add_row(g, 0, 2, tr("Jitter"), "/polling/jitter");
+  add_row(g, 1, 0, tr("Synchronised"), "/polling/synchronized_start");
+  add_row(g, 1, 2, tr("Push online"), "/delivery/push/connected_share");
+  add_row(g, 2, 0, tr("Requests/s"), "/server/max_requests_per_s");
+  add_row(g, 2, 2, tr("Downloads"), "/server/max_concurrent_downloads");
+  add_row(g, 3, 0, tr("Queue limit"), "/server/queue_limit");
+  add_row(g, 3, 2, tr("Mbit/s"), "/server/bandwidth_mbps");
 
   // --- Rollout
   sections_->addWidget(section(tr("Rollout"), g));
   row = 0;
-  const std::vector<Choice> on_breach = {
-      {tr("continue"), "continue"}, {tr("pause"), "pause"}, {tr("abort"), "abort"}, {tr("rollback"), "rollback"}};
   if (document_->value_text("/rollout/ramp")) {
-    add_line(g, row, 0, tr("Base/min"), "/rollout/ramp/base_per_minute", {});
-    add_line(g, row++, 2, tr("Factor"), "/rollout/ramp/increment_factor", QStringLiteral("2"));
-    add_line(g, row, 0, tr("Every N ok"), "/rollout/ramp/increase_every_successes", {});
-    add_line(g, row++, 2, tr("Max/min"), "/rollout/ramp/max_per_minute", tr("0 = no cap"));
+    add_row(g, row, 0, tr("Base/min"), "/rollout/ramp/base_per_minute");
+    add_row(g, row++, 2, tr("Factor"), "/rollout/ramp/increment_factor");
+    add_row(g, row, 0, tr("Every N ok"), "/rollout/ramp/increase_every_successes");
+    add_row(g, row++, 2, tr("Max/min"), "/rollout/ramp/max_per_minute");
   } else {
     auto* stages = new QWidget;
     auto* sg = new QGridLayout(stages);
@@ -304,16 +476,18 @@ void ScenarioForm::rebuild_rows() {
     sg->setHorizontalSpacing(4);
     sg->setVerticalSpacing(2);
     const QStringList heads = {tr("#"), tr("%"), tr("soak h"), tr("fail ≤"), tr("rollb. ≤"), tr("breach"), {}};
-    const QStringList head_tips = {tr("Stage"),
-                                   tr("Cumulative percent of the fleet offered"),
-                                   tr("Soak: hours before the stage's gate decides"),
-                                   tr("Gate: most failures / reports"),
-                                   tr("Gate: most rollbacks / reports"),
-                                   tr("Gate: what it does on a breach"),
-                                   {}};
+    // The columns' tooltips are the table's, for the fields of any stage.
+    const std::vector<std::string> head_fields = {"",
+                                                  "/rollout/stages/*/percent",
+                                                  "/rollout/stages/*/soak_h",
+                                                  "/rollout/stages/*/gate/max_failure_rate",
+                                                  "/rollout/stages/*/gate/max_rollback_rate",
+                                                  "/rollout/stages/*/gate/on_breach",
+                                                  ""};
     for (int c = 0; c < heads.size(); ++c) {
       auto* h = new QLabel(QStringLiteral("<span style='color:%1'>%2</span>").arg(muted_colour(palette()), heads[c]));
-      h->setToolTip(head_tips[c]);
+      const std::string& path = head_fields[static_cast<std::size_t>(c)];
+      h->setToolTip(path.empty() ? QString() : field_tooltip(path, mf::find(path)));
       sg->addWidget(h, 0, c);
     }
     const std::size_t n = document_->array_size("/rollout/stages");
@@ -322,42 +496,11 @@ void ScenarioForm::rebuild_rows() {
       const int r = static_cast<int>(i) + 1;
       sg->addWidget(new QLabel(QString::number(r)), r, 0, Qt::AlignTop);
       // Stage rows have no labels of their own: the header names the columns.
-      auto add_cell = [&](int column, const std::string& pointer, const QString& hint, const QString& tip,
-                          std::vector<Choice> choices = {}) {
-        Field f;
-        f.pointer = pointer;
-        if (choices.empty()) {
-          auto* e = new QLineEdit;
-          e->setPlaceholderText(hint);
-          e->setMinimumWidth(30);
-          f.editor = e;
-          connect(e, &QLineEdit::textEdited, this, [this, pointer](const QString& text) {
-            for (const Field& field : fields_)
-              if (field.pointer == pointer) return apply(field, text);
-          });
-        } else {
-          choices.insert(choices.begin(), Choice{tr("(rollout)"), QString()});
-          auto* cb = new QComboBox;
-          cb->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-          cb->setMinimumContentsLength(3);
-          for (const Choice& c : choices) cb->addItem(c.label, c.value);
-          f.editor = cb;
-          f.choices = choices;
-          connect(cb, &QComboBox::activated, this, [this, pointer, cb](int index) {
-            for (const Field& field : fields_)
-              if (field.pointer == pointer) return apply(field, cb->itemData(index).toString());
-          });
-        }
-        f.editor->setObjectName(QString::fromStdString(pointer));
-        f.editor->setToolTip(tip);
-        sg->addWidget(wrap(f), r, column);
-        fields_.push_back(std::move(f));
-      };
-      add_cell(1, base + "/percent", {}, tr("Cumulative percent of the fleet offered, (0, 100]; last = 100"));
-      add_cell(2, base + "/soak_h", QStringLiteral("0"), tr("Hours before the stage's gate decides"));
-      add_cell(3, base + "/gate/max_failure_rate", tr("rollout"), tr("Gate: failures / reports, [0, 1]"));
-      add_cell(4, base + "/gate/max_rollback_rate", tr("rollout"), tr("Gate: rollbacks / reports, [0, 1]"));
-      add_cell(5, base + "/gate/on_breach", {}, tr("What the gate does on a breach"), on_breach);
+      sg->addWidget(make_editor(base + "/percent"), r, 1);
+      sg->addWidget(make_editor(base + "/soak_h"), r, 2);
+      sg->addWidget(make_editor(base + "/gate/max_failure_rate"), r, 3);
+      sg->addWidget(make_editor(base + "/gate/max_rollback_rate"), r, 4);
+      sg->addWidget(make_editor(base + "/gate/on_breach"), r, 5);
       auto* remove = new QToolButton;
       remove->setText(QStringLiteral("✕"));
       remove->setToolTip(tr("Remove stage %1").arg(r));
@@ -394,33 +537,109 @@ void ScenarioForm::rebuild_rows() {
                                    "own)</span>").replace(QStringLiteral("%9"), muted_colour(palette())));
   gate_title->setWordWrap(true);
   g->addWidget(gate_title, row++, 0, 1, 4);
-  add_line(g, row, 0, tr("Max fail rate"), "/rollout/gate/max_failure_rate", tr("none"), tr("failures / reports, [0, 1]"));
-  add_line(g, row++, 2, tr("Max rollb. rate"), "/rollout/gate/max_rollback_rate", tr("none"),
-           tr("rollbacks / reports, [0, 1]"));
-  add_line(g, row, 0, tr("Min reports"), "/rollout/gate/min_reports", QStringLiteral("0"));
-  add_choice(g, row++, 2, tr("Mode"), "/rollout/gate/mode",
-             {{tr("threshold"), "threshold"}, {tr("Bayes"), "bayes"}, {tr("SPRT"), "sprt"}}, {}, tr("threshold"));
-  add_choice(g, row, 0, tr("On breach"), "/rollout/gate/on_breach", on_breach, {}, tr("abort"));
-  add_line(g, row++, 2, tr("Timeout (h)"), "/rollout/device_timeout_h", tr("0 = never"),
-           tr("No report this long after the update started counts as a failure"));
+  add_row(g, row, 0, tr("Max fail rate"), "/rollout/gate/max_failure_rate");
+  add_row(g, row++, 2, tr("Max rollb. rate"), "/rollout/gate/max_rollback_rate");
+  add_row(g, row, 0, tr("Min reports"), "/rollout/gate/min_reports");
+  add_row(g, row++, 2, tr("Mode"), "/rollout/gate/mode");
+  add_row(g, row, 0, tr("On breach"), "/rollout/gate/on_breach");
+  add_row(g, row++, 2, tr("Timeout (h)"), "/rollout/device_timeout_h");
 
   // --- Prices
   sections_->addWidget(section(tr("Prices"), g));
   row = 0;
-  add_line(g, row, 0, tr("Service call $"), "/prices/service_call_usd", QStringLiteral("200"));
-  add_line(g, row++, 2, tr("Egress $/GB"), "/server/usd_per_gb", QStringLiteral("0.09"));
-  add_choice(g, row++, 0, tr("1 MB ="), "/prices/bytes_per_mb",
-             {{tr("10^6 bytes"), "1000000"}, {tr("2^20 bytes"), "1048576"}}, {}, tr("10^6 B"));
+  add_row(g, row, 0, tr("Service call $"), "/prices/service_call_usd");
+  add_row(g, row++, 2, tr("Egress $/GB"), "/server/usd_per_gb");
+  add_row(g, row++, 0, tr("1 MB ="), "/prices/bytes_per_mb");
   int column = 0;
   for (const std::string& link : links_used) {
-    add_line(g, row, column, QString::fromStdString(link) + tr(" $/MB"), "/links/" + escape_key(link) + "/usd_per_mb",
-             tr("built-in"), tr("Data price on this link"));
+    add_row(g, row, column, QString::fromStdString(link) + tr(" $/MB"), "/links/" + escape_token(link) + "/usd_per_mb");
     if (column == 2) ++row;
     column = 2 - column;
   }
 
+  add_all_fields();
   sections_->addStretch(1);
   refresh();
+}
+
+void ScenarioForm::add_all_fields() {
+  // Every other field of the table, one row each, by top-level section.
+  std::set<std::string> shown;
+  for (const Field& f : fields_) shown.insert(f.pointer);
+  std::vector<std::pair<std::string, std::vector<FieldRow>>> groups;
+  for (FieldRow& r : instantiate_fields(mf::all(), *document_)) {
+    if (shown.count(r.pointer)) continue;
+    const std::string key = section_of(r.pointer);
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == key; });
+    if (it == groups.end()) it = groups.insert(groups.end(), {key, {}});
+    it->second.push_back(std::move(r));
+  }
+  if (groups.empty()) return;
+  auto* heading = new QLabel(tr("<b>All fields</b> <span style='color:%1'>— every other field of the scenario "
+                                "file (blank: the default in grey; hover for what it means)</span>")
+                                 .arg(muted_colour(palette())));
+  heading->setObjectName(QStringLiteral("all_fields"));
+  heading->setWordWrap(true);
+  sections_->addWidget(heading);
+  for (const auto& [key, rows] : groups) {
+    auto* box = new QGroupBox;
+    box->setObjectName(QString::fromStdString("all_fields:" + key));
+    auto* v = new QVBoxLayout(box);
+    v->setContentsMargins(6, 2, 6, 4);
+    v->setSpacing(2);
+    const bool is_open = expanded_.count(key) > 0;
+    auto* toggle = new QToolButton;
+    toggle->setObjectName(QString::fromStdString("all_fields_toggle:" + key));
+    toggle->setCheckable(true);
+    toggle->setChecked(is_open);
+    toggle->setAutoRaise(true);
+    toggle->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    toggle->setArrowType(is_open ? Qt::DownArrow : Qt::RightArrow);
+    const QString title = key.empty() ? tr("scenario") : QString::fromStdString(key);
+    toggle->setText(rows.size() == 1 ? tr("%1 (1 field)").arg(title) : tr("%1 (%2 fields)").arg(title).arg(rows.size()));
+    const mf::Field* top = key.empty() ? nullptr : mf::find("/" + key);
+    toggle->setToolTip(top ? field_tooltip("/" + key, top) : tr("The document's own fields"));
+    v->addWidget(toggle);
+    auto* body = new QWidget;
+    auto* grid = new QGridLayout(body);
+    grid->setContentsMargins(14, 0, 0, 0);
+    grid->setHorizontalSpacing(6);
+    grid->setVerticalSpacing(3);
+    grid->setColumnStretch(1, 1);
+    int r = 0;
+    for (const FieldRow& row : rows) {
+      // The label is the pointer below the section: "classes/0/battery/capacity_mah".
+      const std::string rel = key.empty() ? row.pointer.substr(1) : row.pointer.substr(key.size() + 2);
+      auto* name = new QLabel(QString::fromStdString(rel));
+      grid->addWidget(name, r, 0, Qt::AlignTop);
+      grid->addWidget(make_editor(row.pointer, /*generated=*/true), r, 1);
+      name->setToolTip(fields_.back().editor->toolTip());
+      auto* range = new QLabel(QString::fromStdString(row.field->range_text()));
+      range->setStyleSheet(QStringLiteral("color: %1;").arg(muted_colour(palette())));
+      range->setWordWrap(true);
+      grid->addWidget(range, r, 2, Qt::AlignTop);
+      ++r;
+    }
+    body->setVisible(is_open);
+    v->addWidget(body);
+    connect(toggle, &QToolButton::toggled, this, [this, key, body, toggle](bool on) {
+      toggle->setArrowType(on ? Qt::DownArrow : Qt::RightArrow);
+      body->setVisible(on);
+      if (on) expanded_.insert(key);
+      else expanded_.erase(key);
+      fit_width();
+    });
+    sections_->addWidget(box);
+  }
+}
+
+void ScenarioForm::set_section_expanded(const std::string& section, bool expanded) {
+  if (auto* toggle = content_->findChild<QToolButton*>(QString::fromStdString("all_fields_toggle:" + section))) {
+    toggle->setChecked(expanded);  // toggled() keeps expanded_
+    return;
+  }
+  if (expanded) expanded_.insert(section);
+  else expanded_.erase(section);
 }
 
 void ScenarioForm::add_stage() {
@@ -527,6 +746,7 @@ void ScenarioForm::focus_error(const std::string& error_path) {
   for (const Field& f : fields_)
     if (error_belongs_to(error_path, f.pointer) && (!best || f.pointer.size() > best->pointer.size())) best = &f;
   if (!best) return;
+  if (best->generated) set_section_expanded(best->section, true);
   if (auto* scroll = findChild<QScrollArea*>()) scroll->ensureWidgetVisible(best->editor);
   best->editor->setFocus(Qt::OtherFocusReason);
 }

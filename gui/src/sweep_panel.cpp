@@ -39,6 +39,7 @@
 #include "ota/models/fleet/fleet_model.hpp"
 #include "ota/models/report/metrics.hpp"
 #include "ota/models/report/report.hpp"
+#include "ota/models/scenario/json_pointer.hpp"
 #include "ota/models/scenario/scenario_loader.hpp"
 
 namespace ota::gui {
@@ -282,9 +283,9 @@ bool SweepPanel::start() {
   if (running_) return refuse(nullptr, tr("A sweep is running: cancel it or wait for it to end"));
   if (text_.empty()) return refuse(nullptr, tr("No scenario to sweep"));
   const std::string pointer = pointer_->text().trimmed().toStdString();
-  if (pointer.empty() || pointer.front() != '/')
-    return refuse(pointer_error_, tr("Field '%1': expected a JSON Pointer starting with '/' (e.g. /fleet/devices)")
-                                      .arg(QString::fromStdString(pointer)));
+  // The loader's own pointer parser, so the field is refused here as `otasim sweep --param` refuses it.
+  if (std::string why; !models::split_pointer(pointer, why))
+    return refuse(pointer_error_, tr("Field: %1").arg(QString::fromStdString(why)));
   std::string error;
   std::optional<std::vector<std::string>> values = models::parse_sweep_values(values_->text().toStdString(), error);
   if (!values) return refuse(values_error_, QString::fromStdString(error));

@@ -6,16 +6,28 @@
 // nothing is clamped or converted here, so a bad value reaches the loader and
 // its message appears at the field (red border, the message under it and in
 // the tooltip) — the same words `otasim run` prints.
+//
+// What a field is comes from the loader's field table
+// (ota/models/scenario/field_table.hpp): every editor's placeholder (the
+// default, the note saying what it depends on, or "required"), tooltip
+// (pointer, description, range and unit, default, source) and choices. The
+// curated sections at the top pick and label the fields most what-ifs touch;
+// the "All fields" sections below them list every other field of the table,
+// instantiated for the document (instantiate_fields), so that each one can be
+// set from the form.
 #pragma once
 
 #include <QString>
 #include <QPalette>
 #include <QWidget>
 
+#include <set>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "ota/gui/scenario_document.hpp"
+#include "ota/models/scenario/field_table.hpp"
 
 class QComboBox;
 class QLabel;
@@ -25,6 +37,28 @@ class QVBoxLayout;
 class QGridLayout;
 
 namespace ota::gui {
+
+// One field of a document: a concrete JSON Pointer and its table entry.
+struct FieldRow {
+  std::string pointer;
+  const models::fields::Field* field = nullptr;
+};
+
+// The leaf entries of `table` (not objects, maps, arrays, nor constants)
+// instantiated for `document`, in table order: an entry under an array once
+// per element present, under a map once per key present (a key with an exact
+// entry of its own takes that one, not "*"); objects, present or not, show
+// their fields; an absent or empty array or map shows none. Keys are escaped
+// as JSON Pointer tokens (~0, ~1).
+std::vector<FieldRow> instantiate_fields(std::span<const models::fields::Field> table,
+                                         const ScenarioDocument& document);
+
+// What the form shows for a table entry (`field` may be null: nothing known).
+// The placeholder: the default as the file would hold it (strings unquoted),
+// else the note on what it depends on, else "required"; empty otherwise.
+QString field_placeholder(const models::fields::Field* field);
+// The tooltip (rich text): the pointer, description, range and unit, default, source.
+QString field_tooltip(const std::string& pointer, const models::fields::Field* field);
 
 class ScenarioForm : public QWidget {
   Q_OBJECT
@@ -48,7 +82,13 @@ class ScenarioForm : public QWidget {
   // All bound pointers, in form order.
   std::vector<std::string> pointers() const;
 
-  // Scrolls to and focuses the field owning `error_path`, if any.
+  // Opens or closes an "All fields" section, named by the first token of its
+  // pointers ("fleet"; "" for the document's own fields). They start closed,
+  // and stay as the user left them across rebuilds.
+  void set_section_expanded(const std::string& section, bool expanded);
+  bool section_expanded(const std::string& section) const { return expanded_.count(section) > 0; }
+
+  // Scrolls to and focuses the field owning `error_path`, if any (expanding its section).
   void focus_error(const std::string& error_path);
 
   // The pointer of the field behind the last edited() (for undo: typing in one
@@ -71,9 +111,12 @@ class ScenarioForm : public QWidget {
   };
   struct Field {
     std::string pointer;
+    const models::fields::Field* entry = nullptr;  // its table entry, null when the table has none
     QWidget* editor = nullptr;
     QLabel* error = nullptr;
     std::vector<Choice> choices;  // empty for a line edit
+    bool generated = false;       // a row of the "All fields" part (else a curated row)
+    std::string section;          // generated: its section (the pointer's first token; "" for the document's own)
   };
 
   void rebuild();
@@ -81,10 +124,13 @@ class ScenarioForm : public QWidget {
   void fit_width();  // the pane never cuts the form's right column
   void add_stage();  // before the last stage, halfway between its neighbours
   std::string structure() const;
-  QWidget* add_line(QGridLayout* grid, int row, int column, const QString& label, const std::string& pointer,
-                    const QString& default_hint, const QString& tip = {});
-  QWidget* add_choice(QGridLayout* grid, int row, int column, const QString& label, const std::string& pointer,
-                      std::vector<Choice> choices, const QString& tip = {}, const QString& default_label = {});
+  // A labelled row of a curated section: the editor the table says (a combo
+  // for choices and booleans, a line edit otherwise) at (row, column + 1).
+  QWidget* add_row(QGridLayout* grid, int row, int column, const QString& label, const std::string& pointer);
+  // A new editor for `pointer`, bound to it and added to fields_ (returns the
+  // editor wrapped with its error label).
+  QWidget* make_editor(const std::string& pointer, bool generated = false);
+  void add_all_fields();
   QWidget* wrap(Field& f);
   void apply(const Field& f, const QString& value);
   void load(Field& f, bool keep_focused);
@@ -97,6 +143,7 @@ class ScenarioForm : public QWidget {
   std::vector<Field> fields_;
   std::string structure_;
   std::string last_edited_;
+  std::set<std::string> expanded_;  // "All fields" sections shown open
 };
 
 }  // namespace ota::gui
