@@ -66,44 +66,6 @@ QString default_shown(const mf::Field& f) {
   return qs(f.default_json);
 }
 
-// The curated combos' choices while their sections' entries are not in the
-// field table yet (the table is filled section by section, issue 14): an
-// entry in the table always wins, so these go unused once it has them.
-const mf::Field* stand_in(const std::string& pointer) {
-  static const mf::Field kStandIns[] = {
-      {.path = "/fleet/classes/*/partitioning", .type = mf::Type::Choice, .default_json = "\"ab\"",
-       .choices = "ab|single_recovery|single"},
-      {.path = "/fleet/classes/*/notify", .type = mf::Type::Choice, .default_json = "\"poll\"", .choices = "poll|push"},
-      {.path = "/fleet/classes/*/source", .type = mf::Type::Choice, .default_json = "\"origin\"",
-       .choices = "origin|cdn|p2p"},
-      {.path = "/release/payload", .type = mf::Type::Choice, .default_json = "\"full\"", .choices = "full|delta"},
-      {.path = "/polling/synchronized_start", .type = mf::Type::Boolean, .default_json = "false"},
-      {.path = "/rollout/gate/mode", .type = mf::Type::Choice, .default_json = "\"threshold\"",
-       .choices = "threshold|bayes|sprt"},
-      {.path = "/rollout/gate/on_breach", .type = mf::Type::Choice, .default_json = "\"abort\"",
-       .choices = "continue|pause|abort|rollback"},
-      {.path = "/rollout/stages/*/gate/on_breach", .type = mf::Type::Choice,
-       .default_note = "the same key of /rollout/gate", .choices = "continue|pause|abort|rollback"},
-      {.path = "/prices/bytes_per_mb", .type = mf::Type::Number, .default_json = "1000000", .choices = "1000000|1048576"},
-  };
-  std::string why;
-  const auto tokens = models::split_pointer(pointer, why);
-  if (!tokens) return nullptr;
-  for (const mf::Field& f : kStandIns) {
-    std::size_t i = 0;
-    std::string_view rest = f.path.substr(1);
-    bool match = true;
-    for (; match && !rest.empty(); ++i) {
-      const std::size_t slash = rest.find('/');
-      const std::string_view seg = rest.substr(0, slash);
-      match = i < tokens->size() && (seg == "*" || seg == (*tokens)[i]);
-      rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
-    }
-    if (match && i == tokens->size()) return &f;
-  }
-  return nullptr;
-}
-
 bool is_combo(const mf::Field* f) { return f && (f->type == mf::Type::Boolean || !f->choices.empty()); }
 
 // The section of the "All fields" part holding `pointer`: its first token, ""
@@ -275,7 +237,6 @@ QWidget* ScenarioForm::make_editor(const std::string& pointer, bool generated) {
   Field f;
   f.pointer = pointer;
   f.entry = mf::find(pointer);  // null until the table has the field: a plain line edit, no hint
-  if (!f.entry && !generated) f.entry = stand_in(pointer);
   f.generated = generated;
   if (generated) f.section = section_of(pointer);
   const QString tip = field_tooltip(pointer, f.entry);

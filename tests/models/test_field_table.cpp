@@ -36,7 +36,9 @@ std::string read_text(const std::filesystem::path& p) {
   return s.str();
 }
 
-// Every shipped scenario (a JSON file with a "format" key), in name order.
+// Every shipped scenario (a JSON file with a "format" key), in name order,
+// then tests/gui/all-fields.json: it fills the arrays and keyed objects that
+// no shipped scenario has (maintenance windows, named-group stages...).
 const std::vector<Shipped>& shipped() {
   static const std::vector<Shipped> all = [] {
     std::vector<std::filesystem::path> files;
@@ -44,6 +46,7 @@ const std::vector<Shipped>& shipped() {
       if (e.is_regular_file() && e.path().extension() == ".json" && e.path().filename() != "scenario.schema.json")
         files.push_back(e.path());
     std::sort(files.begin(), files.end());
+    files.push_back(std::string(OTA_SOURCE_DIR) + "/tests/gui/all-fields.json");
     std::vector<Shipped> out;
     for (const auto& f : files) {
       Shipped s{f.string(), read_text(f), Json::parse(read_text(f), nullptr, false)};
@@ -124,7 +127,7 @@ std::vector<std::string> bad_values(const fields::Field& f) {
   };
   switch (f.type) {
     case fields::Type::Number:
-      out.push_back(num(f.lo_open ? f.lo : f.lo - 1));
+      out.push_back(num(f.lo_open ? f.lo : f.lo - std::max(1.0, std::abs(f.lo))));
       if (f.hi != fields::kUnbounded) out.push_back(num(f.hi_open ? f.hi : f.hi + std::max(1.0, std::abs(f.hi))));
       break;
     case fields::Type::Integer:
@@ -205,7 +208,7 @@ TEST_CASE("field table: the loader accepts every default and refuses every out-o
     for (const Shipped& s : shipped())
       if (const auto p = concrete(s.doc, f.path)) where.emplace_back(&s, *p);
     if (where.empty()) {
-      problems.push_back(std::string(f.path) + ": no shipped scenario has its parent (add one that does)");
+      problems.push_back(std::string(f.path) + ": no scenario has its parent (add it to tests/gui/all-fields.json)");
       continue;
     }
     if (!f.default_json.empty()) {

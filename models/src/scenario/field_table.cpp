@@ -91,6 +91,11 @@ std::string Field::expected() const {
 }
 
 std::string Field::range_text() const {
+  if (!choices.empty() && type != Type::Choice) {
+    std::string r;
+    for (const auto c : choice_list()) r += (r.empty() ? "" : " or ") + std::string(c);
+    return unit.empty() ? r : r + " " + std::string(unit);
+  }
   switch (type) {
     case Type::Number: {
       std::string r = hi == kUnbounded

@@ -11,52 +11,11 @@
 
 namespace ota::models::scenario_detail {
 
-std::optional<double> number(const Fields& f, std::string_view key, const Bounds& b, Need need) {
-  const Json* v = f.find(key);
-  if (!v) {
-    if (need == Need::Required) f.missing(key, b.describe());
-    return std::nullopt;
-  }
-  if (!v->is_number()) {
-    f.wrong_type(key, *v, b.describe());
-    return std::nullopt;
-  }
-  const double x = v->get<double>();
-  if (!b.contains(x)) {
-    f.error(key, show(*v) + (b.probability ? " is not a probability" : " is out of range") + " (expected " +
-                     b.describe() + ")");
-    return std::nullopt;
-  }
-  return x;
-}
-
-double number_or(const Fields& f, std::string_view key, const Bounds& b, double fallback) {
-  return number(f, key, b, Need::Optional).value_or(fallback);
-}
-
-std::string describe_integer(std::uint64_t lo, std::uint64_t hi, const char* unit) {
-  std::string d = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
-  if (unit) d += std::string(", in ") + unit;
-  return d;
-}
-
 // Integers may be written as 12, 12.0 or 1.2e1; 1.5 and 1e300 are refused.
-std::optional<std::uint64_t> integer(const Fields& f, std::string_view key, std::uint64_t lo, std::uint64_t hi,
-                                     Need need, const char* unit) {
-  return integer_in(f, key, describe_integer(lo, hi, unit), lo, hi, need);
-}
-
 std::optional<std::uint64_t> integer_in(const Fields& f, std::string_view key, const std::string& expected,
                                         std::uint64_t lo, std::uint64_t hi, Need need) {
-  const Json* v = f.find(key);
-  if (!v) {
-    if (need == Need::Required) f.missing(key, expected);
-    return std::nullopt;
-  }
-  if (!v->is_number()) {
-    f.wrong_type(key, *v, expected);
-    return std::nullopt;
-  }
+  const Json* v = f.typed(key, need, expected, [](const Json& j) { return j.is_number(); });
+  if (!v) return std::nullopt;
   std::optional<std::uint64_t> x;
   if (v->is_number_unsigned()) {
     x = v->get<std::uint64_t>();
@@ -79,15 +38,8 @@ std::optional<std::uint64_t> integer_in(const Fields& f, std::string_view key, c
 }
 
 std::optional<std::string> text(const Fields& f, std::string_view key, Need need, const std::string& expected) {
-  const Json* v = f.find(key);
-  if (!v) {
-    if (need == Need::Required) f.missing(key, expected);
-    return std::nullopt;
-  }
-  if (!v->is_string()) {
-    f.wrong_type(key, *v, expected);
-    return std::nullopt;
-  }
+  const Json* v = f.typed(key, need, expected, [](const Json& j) { return j.is_string(); });
+  if (!v) return std::nullopt;
   return v->get<std::string>();
 }
 
@@ -101,43 +53,30 @@ std::optional<std::string> name_field(const Fields& f, std::string_view key, Nee
 }
 
 std::optional<bool> flag(const Fields& f, std::string_view key) {
-  const Json* v = f.find(key);
+  const Json* v = f.typed(key, Need::Optional, "true or false", [](const Json& j) { return j.is_boolean(); });
   if (!v) return std::nullopt;
-  if (!v->is_boolean()) {
-    f.wrong_type(key, *v, "true or false");
-    return std::nullopt;
-  }
   return v->get<bool>();
 }
 
 const Json* object(const Fields& f, std::string_view key, Need need) {
-  const Json* v = f.find(key);
-  if (!v) {
-    if (need == Need::Required) f.missing(key, "an object");
-    return nullptr;
-  }
-  if (!v->is_object()) {
-    f.wrong_type(key, *v, "an object");
-    return nullptr;
-  }
+  const Json* v = f.typed(key, need, "an object", [](const Json& j) { return j.is_object(); });
+  if (!v) return nullptr;
   return v;
 }
 
 const Json* array(const Fields& f, std::string_view key, Need need, const std::string& expected) {
-  const Json* v = f.find(key);
-  if (!v) {
-    if (need == Need::Required) f.missing(key, expected);
-    return nullptr;
-  }
-  if (!v->is_array()) {
-    f.wrong_type(key, *v, expected);
-    return nullptr;
-  }
+  const Json* v = f.typed(key, need, expected, [](const Json& j) { return j.is_array(); });
+  if (!v) return nullptr;
   return v;
 }
 
 // ---------------------------------------------------------------------------
 // Readers by the field table
+
+const Json& empty_object() {
+  static const Json empty = Json::object();
+  return empty;
+}
 
 const fields::Field& Fields::spec(std::string_view key) const {
   const fields::Field* f = fields::child(table_, key);
@@ -147,7 +86,6 @@ const fields::Field& Fields::spec(std::string_view key) const {
 
 namespace {
 
-Need need_of(const fields::Field& spec) { return spec.required ? Need::Required : Need::Optional; }
 
 void expect_type(const fields::Field& spec, fields::Type type, const char* reader) {
   if (spec.type != type)
@@ -161,15 +99,8 @@ std::optional<double> number(const Fields& f, std::string_view key) {
   const fields::Field& spec = f.spec(key);
   expect_type(spec, fields::Type::Number, "number()");
   const std::string expected = spec.expected();
-  const Json* v = f.find(key);
-  if (!v) {
-    if (spec.required) f.missing(key, expected);
-    return std::nullopt;
-  }
-  if (!v->is_number()) {
-    f.wrong_type(key, *v, expected);
-    return std::nullopt;
-  }
+  const Json* v = f.typed(key, need_of(spec), expected, [](const Json& j) { return j.is_number(); });
+  if (!v) return std::nullopt;
   const double x = v->get<double>();
   if (!spec.contains(x)) {
     f.error(key, show(*v) + (spec.probability ? " is not a probability" : " is out of range") + " (expected " +

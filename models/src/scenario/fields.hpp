@@ -36,17 +36,6 @@ enum class Need { Required, Optional };
 // The keys of one JSON object, checked against the keys it may have.
 class Fields {
  public:
-  // `object` must be a JSON object. Reports every key not in `allowed` that is
-  // not a documentation key.
-  Fields(Diagnostics& diag, const Json& object, std::string path, std::initializer_list<std::string_view> allowed)
-      : diag_(diag), object_(object), path_(std::move(path)) {
-    for (const auto& [key, value] : object_.items()) {
-      if (is_documentation_key(key)) continue;
-      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-        diag_.add(child(path_, key), "unknown key (expected one of: " + join(allowed) + ")");
-    }
-  }
-
   // The keys allowed are those the field table lists under `table_path`
   // (field_table.hpp), e.g. "/hardware/*/flash" for "/hardware/2/flash".
   Fields(Diagnostics& diag, const Json& object, std::string path, std::string table_path)
@@ -85,6 +74,23 @@ class Fields {
   }
   void error(std::string_view key, const std::string& message) const { diag_.add(path_of(key), message); }
 
+  // The value of `key` when it is there and `of_type` accepts it; otherwise
+  // reports a missing required field or a wrong type (with `expected`) and
+  // returns null. Every reader starts here.
+  template <class OfType>
+  const Json* typed(std::string_view key, Need need, const std::string& expected, OfType of_type) const {
+    const Json* v = find(key);
+    if (!v) {
+      if (need == Need::Required) missing(key, expected);
+      return nullptr;
+    }
+    if (!of_type(*v)) {
+      wrong_type(key, *v, expected);
+      return nullptr;
+    }
+    return v;
+  }
+
  private:
   Diagnostics& diag_;
   const Json& object_;
@@ -92,51 +98,14 @@ class Fields {
   std::string table_;
 };
 
-// The allowed range of a number, and how to talk about it.
-struct Bounds {
-  double lo = 0;
-  double hi = kInf;
-  bool lo_open = false;
-  bool hi_open = false;
-  const char* unit = nullptr;  // "hours", shown after the range
-  bool probability = false;    // say "is not a probability" when outside
-
-  std::string describe() const {
-    std::string d;
-    if (hi == kInf) {
-      d = std::string("a number ") + (lo_open ? "> " : ">= ") + format_number(lo);
-    } else {
-      d = std::string("a number in ") + (lo_open ? "(" : "[") + format_number(lo) + ", " + format_number(hi) +
-          (hi_open ? ")" : "]");
-    }
-    if (unit) d += std::string(", in ") + unit;
-    return d;
-  }
-  bool contains(double x) const {
-    if (!std::isfinite(x)) return false;
-    if (lo_open ? !(x > lo) : !(x >= lo)) return false;
-    if (hi_open ? !(x < hi) : !(x <= hi)) return false;
-    return true;
-  }
-};
-
-constexpr Bounds probability() { return Bounds{0, 1, false, false, nullptr, true}; }
-constexpr Bounds positive(double hi, const char* unit = nullptr) { return Bounds{0, hi, true, false, unit, false}; }
-constexpr Bounds non_negative(double hi, const char* unit = nullptr) { return Bounds{0, hi, false, false, unit, false}; }
 // For quantities that are divided by or repeat (rates, capacities, poll and
 // backoff intervals): "positive" with a floor, so that 1e-300 cannot become a
 // zero or an infinity in the model.
 inline constexpr double kTiny = 0.001;
-constexpr Bounds at_least_tiny(double hi, const char* unit = nullptr) { return Bounds{kTiny, hi, false, false, unit, false}; }
 
 // The readers below (fields.cpp) report a missing, mistyped or out-of-range
 // field through `f` and return nothing (std::nullopt or nullptr).
-std::optional<double> number(const Fields& f, std::string_view key, const Bounds& b, Need need);
-double number_or(const Fields& f, std::string_view key, const Bounds& b, double fallback);
-std::string describe_integer(std::uint64_t lo, std::uint64_t hi, const char* unit);
 // Integers may be written as 12, 12.0 or 1.2e1; 1.5 and 1e300 are refused.
-std::optional<std::uint64_t> integer(const Fields& f, std::string_view key, std::uint64_t lo, std::uint64_t hi,
-                                     Need need, const char* unit = nullptr);
 std::optional<std::uint64_t> integer_in(const Fields& f, std::string_view key, const std::string& expected,
                                         std::uint64_t lo, std::uint64_t hi, Need need);
 std::optional<std::string> text(const Fields& f, std::string_view key, Need need, const std::string& expected);
@@ -153,21 +122,22 @@ template <class E>
 std::optional<E> choice(const Fields& f, std::string_view key, std::initializer_list<Choice<E>> choices, Need need) {
   std::string expected = "one of:";
   for (const auto& c : choices) expected += (expected.back() == ':' ? " " : ", ") + json_quoted(c.name);
-  const Json* v = f.find(key);
-  if (!v) {
-    if (need == Need::Required) f.missing(key, expected);
-    return std::nullopt;
-  }
-  if (!v->is_string()) {
-    f.wrong_type(key, *v, expected);
-    return std::nullopt;
-  }
+  const Json* v = f.typed(key, need, expected, [](const Json& j) { return j.is_string(); });
+  if (!v) return std::nullopt;
   const auto& s = v->get_ref<const std::string&>();
   for (const auto& c : choices)
     if (c.name == s) return c.value;
   f.error(key, show(*v) + " is not a valid choice (expected " + expected + ")");
   return std::nullopt;
 }
+
+// {}: what a missing optional object reads as, so that its fields take the
+// table's defaults.
+const Json& empty_object();
+inline const Json& or_empty(const Json* object) { return object ? *object : empty_object(); }
+
+// Whether the entry says the field is required.
+inline Need need_of(const fields::Field& spec) { return spec.required ? Need::Required : Need::Optional; }
 
 // Readers by the field table: the range, whether the field is required, its
 // default and its choices come from the key's entry (f.spec(key)).

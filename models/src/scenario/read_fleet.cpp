@@ -13,12 +13,6 @@ namespace ota::models::scenario_detail {
 
 namespace {
 
-// What a missing flash block reads as: every field at its default.
-const Json& no_fields() {
-  static const Json empty = Json::object();
-  return empty;
-}
-
 // Reads a /hardware entry's flash block into `flash`; false when slot_kb is
 // given but invalid (then the slot is not checked against the image).
 bool read_flash(const Fields& fl, FlashTiming& flash) {
@@ -54,7 +48,7 @@ void ScenarioReader::read_hardware(const Fields& root) {
     if (!entry.is_object()) {
       diag_.add(path, show(entry) + " has the wrong type (expected " + item_spec(root, "hardware").expected() + ")");
       // A placeholder, with the table's flash defaults.
-      const Fields fl(diag_, no_fields(), path + "/flash", table + "/flash");
+      const Fields fl(diag_, empty_object(), path + "/flash", table + "/flash");
       read_flash(fl, hw.flash);
       s_.hardware.push_back(hw);
       hardware_id_ok_.push_back(false);
@@ -84,7 +78,7 @@ void ScenarioReader::read_hardware(const Fields& root) {
     // Without a flash block (or with one of the wrong type), every flash
     // field takes its default.
     const Json* flash = object(f, "flash");
-    const Fields fl(diag_, flash ? *flash : no_fields(), f.path_of("flash"), f.table_of("flash"));
+    const Fields fl(diag_, or_empty(flash), f.path_of("flash"), f.table_of("flash"));
     slot_ok_.push_back(read_flash(fl, hw.flash));
     s_.hardware.push_back(std::move(hw));
   }

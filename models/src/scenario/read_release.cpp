@@ -12,14 +12,6 @@ namespace ota::models::scenario_detail {
 
 namespace {
 
-Need need_of(const fields::Field& spec) { return spec.required ? Need::Required : Need::Optional; }
-
-// A missing optional section reads as an empty object: its fields take the
-// table's defaults.
-const Json& or_empty(const Json* object) {
-  static const Json empty = Json::object();
-  return object ? *object : empty;
-}
 
 }  // namespace
 

@@ -9,13 +9,6 @@ namespace ota::models::scenario_detail {
 
 namespace {
 
-// An absent optional block is read as an empty object, so that every field
-// takes its default from the table.
-const Json& empty_object() {
-  static const Json empty = Json::object();
-  return empty;
-}
-
 // The table's default of `key` in `f`, for a field whose reader also needs to
 // know whether it was given.
 double default_of(const Fields& f, std::string_view key) {
@@ -35,7 +28,7 @@ const fields::Field& item_of(const Fields& f, std::string_view key) {
 // reports in its own words.
 const Json* array_of(const Fields& f, std::string_view key) {
   const fields::Field& spec = f.spec(key);
-  return array(f, key, spec.required ? Need::Required : Need::Optional, spec.expected());
+  return array(f, key, need_of(spec), spec.expected());
 }
 
 // A gate's field: as given; else, in a stage's gate, the rollout gate's value
@@ -88,13 +81,13 @@ Gate ScenarioReader::read_gate(const Json& v, const std::string& path, const std
   // values; the rollout's gate takes the table's defaults.
   const Json* prior = object(f, "prior");
   if (prior || !inherited) {
-    const Fields p(diag_, prior ? *prior : empty_object(), f.path_of("prior"), f.table_of("prior"));
+    const Fields p(diag_, or_empty(prior), f.path_of("prior"), f.table_of("prior"));
     g.prior_a = number_or_inherited(p, "a", inherited, &Gate::prior_a);
     g.prior_b = number_or_inherited(p, "b", inherited, &Gate::prior_b);
   }
   const Json* sprt = object(f, "sprt");
   if (sprt || !inherited) {
-    const Fields p(diag_, sprt ? *sprt : empty_object(), f.path_of("sprt"), f.table_of("sprt"));
+    const Fields p(diag_, or_empty(sprt), f.path_of("sprt"), f.table_of("sprt"));
     g.sprt_alpha = number_or_inherited(p, "alpha", inherited, &Gate::sprt_alpha);
     g.sprt_beta = number_or_inherited(p, "beta", inherited, &Gate::sprt_beta);
     g.sprt_good_ratio = number_or_inherited(p, "good_ratio", inherited, &Gate::sprt_good_ratio);
@@ -114,14 +107,14 @@ void ScenarioReader::read_rollout(const Fields& root) {
   // Without a rollout block every field takes its default (one stage at 100
   // percent, no gate limits).
   const Json* rollout = object(root, "rollout");
-  const Fields f(diag_, rollout ? *rollout : empty_object(), root.path_of("rollout"), root.table_of("rollout"));
+  const Fields f(diag_, or_empty(rollout), root.path_of("rollout"), root.table_of("rollout"));
   const auto start = number(f, "start_h");
   R.start_s = (start ? *start : default_of(f, "start_h")) * 3600;
   if (start && horizon_ok_ && R.start_s >= s_.horizon_s)
     f.error("start_h", show(*f.find("start_h")) + " is not before the horizon (expected start_h < horizon_h = " +
                            format_number(s_.horizon_s / 3600) + ")");
   const Json* gate = f.find("gate");
-  const Gate default_gate = read_gate(gate ? *gate : empty_object(), f.path_of("gate"), f.table_of("gate"), nullptr);
+  const Gate default_gate = read_gate(or_empty(gate), f.path_of("gate"), f.table_of("gate"), nullptr);
   R.selection = choice_or_default<CanarySelection>(
       f, "selection", {{"random", CanarySelection::Random}, {"stratified", CanarySelection::Stratified}});
   R.evaluate_every_s = number_or_default(f, "evaluate_every_min") * 60;
@@ -148,7 +141,7 @@ void ScenarioReader::read_rollout(const Fields& root) {
     const std::string what = window.expected();  // "an object: a maintenance window"; for_each_region adds "an object: "
     const std::string noun(what.substr(what.find(": ") + 2));
     for_each_region(f, "maintenance_windows",
-                    f.spec("maintenance_windows").required ? Need::Required : Need::Optional, noun.c_str(),
+                    need_of(f.spec("maintenance_windows")), noun.c_str(),
                     [&](std::size_t region, const Json& value, const std::string& path) {
                       const Fields w(diag_, value, path, std::string(window.path));
                       MaintenanceWindow mw;
@@ -251,7 +244,7 @@ void ScenarioReader::read_rollout(const Fields& root) {
 void ScenarioReader::read_check(const Fields& root) {
   // Without a check block, replications takes its default (for `otasim check`).
   const Json* check = object(root, "check");
-  const Fields f(diag_, check ? *check : empty_object(), root.path_of("check"), root.table_of("check"));
+  const Fields f(diag_, or_empty(check), root.path_of("check"), root.table_of("check"));
   s_.check.replications = static_cast<std::uint32_t>(integer_or_default(f, "replications"));
   if (!check) return;
   const Json* expect = array_of(f, "expect");

@@ -103,6 +103,12 @@ Json node(const Field& f) {
       j["items"] = item_node(f.path);
       break;
   }
+  if ((f.type == Type::Number || f.type == Type::Integer) && !f.choices.empty()) {
+    // A number from a short list (prices.bytes_per_mb): the list is the range.
+    Json e = Json::array();
+    for (const auto c : f.choice_list()) e.push_back(Json::parse(c));
+    j["enum"] = e;
+  }
   if (f.nullable) {
     if (j.contains("type")) j["type"] = Json::array({j["type"], "null"});
     else if (j.contains("enum")) j["enum"].push_back(nullptr);

@@ -71,6 +71,7 @@ const Field kRelease[] = {
      .hi = kMaxImageKb,
      .lo_open = true,
      .unit = "KB of 1000 bytes",
+     .default_note = "none: the size of images/new (required without images)",
      .description = "Size of the full image, KB of 1000 bytes (the reference text's convention: 1 MB = 1000 KB). A "
                     "synthetic image of this size is generated and signed at set-up. Required unless images are "
                     "given; not allowed with images."},
@@ -79,6 +80,7 @@ const Field kRelease[] = {
      .hi = kMaxImageKb,
      .lo_open = true,
      .unit = "KB of 1000 bytes",
+     .default_note = "none: the patch made from images/old and images/new (required for a delta without images)",
      .description = "Size of the patch, KB of 1000 bytes. Required when payload is delta and no images are given; "
                     "not allowed with images; ignored (but checked) when payload is full."},
     {.path = "/release/images",
