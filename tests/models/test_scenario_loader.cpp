@@ -837,3 +837,53 @@ TEST_CASE("mangled scenario text never throws and yields a scenario or errors, n
   }
   CHECK(loaded > 0);   // some edits (inside strings, comments) leave a valid scenario
 }
+
+// The structs of scenario.hpp carry defaults too (for code that builds a
+// Scenario without a file). They must be the field table's: a minimal file
+// (every default from the table) loads into sections equal to the structs as
+// default-constructed, field for field, to the bit.
+TEST_CASE("the structs' own defaults are the field table's", "[scenario]") {
+  Json doc = Json::parse(kMinimal);
+  doc["delivery"]["p2p"] = Json::object();
+  doc["rollout"]["ramp"] = Json{{"base_per_minute", 1}, {"increase_every_successes", 1}};
+  doc["rollout"].erase("stages");
+  const Scenario s = load_ok(doc.dump());
+  CHECK(s.polling == Polling{});
+  CHECK(s.server == Server{});
+  CHECK(s.delivery.push == PushBroker{});
+  REQUIRE(s.delivery.p2p);
+  CHECK(*s.delivery.p2p == P2p{});
+  CHECK(s.prices == Prices{});
+  CHECK(s.health == Health{});
+  REQUIRE(!s.rollout.stages.empty());
+  CHECK(s.rollout.stages[0].gate == Gate{});
+  REQUIRE(s.rollout.ramp);
+  RateRamp ramp;
+  ramp.base_per_minute = 1;
+  ramp.increase_every_successes = 1;
+  CHECK(*s.rollout.ramp == ramp);
+  const Rollout r;
+  CHECK(s.rollout.start_s == r.start_s);
+  CHECK(s.rollout.selection == r.selection);
+  CHECK(s.rollout.evaluate_every_s == r.evaluate_every_s);
+  CHECK(s.rollout.device_timeout_s == r.device_timeout_s);
+  CHECK(s.rollout.max_attempts == r.max_attempts);
+  CHECK(s.check.replications == Check{}.replications);
+  for (const Hardware& h : s.hardware) {
+    FlashTiming flash;
+    flash.slot_bytes = h.flash.slot_bytes;  // the struct has no slot size: it depends on the part
+    CHECK(h.flash == flash);
+    CHECK(h.trial_boot_limit == Hardware{}.trial_boot_limit);
+    CHECK(h.boot_s == Hardware{}.boot_s);
+  }
+  REQUIRE(s.classes[0].battery);
+  const Battery& b = *s.classes[0].battery;
+  const Battery d;
+  CHECK(b.soc_mean == d.soc_mean);
+  CHECK(b.soc_stddev == d.soc_stddev);
+  CHECK(b.idle_watts == d.idle_watts);
+  CHECK(b.recharge_watts == d.recharge_watts);
+  CHECK(b.update_margin == d.update_margin);
+  CHECK(b.min_soc == d.min_soc);
+  CHECK(b.brownout_soc == d.brownout_soc);
+}

@@ -62,6 +62,7 @@ struct FlashTiming {
   double program_s_per_kb = 0.0016;    // 256 B page in 0.4 ms
   double write_watts = 0.0;            // extra power while erasing/programming
   std::uint32_t slot_bytes = 0;        // capacity of one firmware slot
+  friend bool operator==(const FlashTiming&, const FlashTiming&) = default;
 };
 
 struct Hardware {
@@ -78,7 +79,7 @@ struct Battery {
   double voltage_v = 3.0;              // nominal voltage (reports energy in mAh at this voltage)
   double soc_mean = 0.7;               // initial state of charge across devices
   double soc_stddev = 0.15;
-  double idle_watts = 0;               // average draw outside updates (sleep + duty cycle)
+  double idle_watts = 0.05 / 1e3;      // average draw outside updates (sleep + duty cycle): 0.05 mW
   double recharge_watts = 0;           // 0: primary cell, never recharges
   double update_margin = 1.5;          // start an update only with margin x the energy it needs
   double min_soc = 0.2;                // and never below this state of charge
@@ -130,6 +131,7 @@ struct Polling {
   double backoff_max_s = 3600;
   IdlePollMode idle_polls = IdlePollMode::Aggregate;
   bool synchronized_start = false;     // every device's first poll at t = 0 (thundering herd)
+  friend bool operator==(const Polling&, const Polling&) = default;
 };
 
 struct Server {
@@ -138,6 +140,7 @@ struct Server {
   double bandwidth_bps = 0;            // 0: unlimited
   std::uint32_t queue_limit = 0;       // downloads waiting for a slot; beyond it, refused
   double usd_per_gb = 0.09;            // origin egress (AWS S3/EC2 first 10 TB)
+  friend bool operator==(const Server&, const Server&) = default;
 };
 
 // How a gate decides that a rate is too high.
@@ -165,6 +168,7 @@ struct Gate {
   double sprt_beta = 0.05;             // SPRT: miss probability at the limit
   double sprt_good_ratio = 0.5;        // SPRT: the good rate, as a share of the limit
   GateAction on_breach = GateAction::Abort;
+  friend bool operator==(const Gate&, const Gate&) = default;
   bool empty() const {
     return !max_failure_rate && !max_rollback_rate && !max_crash_rate_per_day && !max_deferral_rate &&
            !max_failures && !max_rollbacks;
@@ -177,6 +181,7 @@ struct PushBroker {
   std::uint64_t max_connections = 0;   // devices connected at once (0: unlimited)
   double connected_share = 0.7;        // of push devices, connected when notified
   double latency_s = 1;                // notification to the device's check-in
+  friend bool operator==(const PushBroker&, const PushBroker&) = default;
 };
 
 struct CdnEdge {
@@ -201,6 +206,7 @@ struct P2p {
   double malicious_share = 0;          // peers that serve tampered images
   double fallback_s = 3600;            // waiting longer than this, fetch from the origin
   double rx_watts = 0.015, tx_watts = 0.015;  // radio power while receiving / sending
+  friend bool operator==(const P2p&, const P2p&) = default;
 };
 
 struct Delivery {
@@ -227,6 +233,7 @@ struct RateRamp {
   double increment_factor = 2;
   std::uint64_t increase_every_successes = 0;  // raise the rate after this many more successes
   double max_per_minute = 0;                   // 0: no cap
+  friend bool operator==(const RateRamp&, const RateRamp&) = default;
 };
 
 struct MaintenanceWindow {
@@ -269,10 +276,12 @@ struct Check {
 struct Prices {
   double service_call_usd = 200;       // reference text; field figures $150–$500
   double bytes_per_mb = 1e6;           // reference convention: 1 MB = 1000 KB = 10^6 B
+  friend bool operator==(const Prices&, const Prices&) = default;
 };
 
 struct Health {
   double report_after_s = 600;         // a trial image reports healthy after running this long
+  friend bool operator==(const Health&, const Health&) = default;
 };
 
 struct Scenario {
