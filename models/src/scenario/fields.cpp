@@ -110,11 +110,15 @@ std::optional<double> number(const Fields& f, std::string_view key) {
   return x;
 }
 
-double number_or_default(const Fields& f, std::string_view key) {
-  if (const auto x = number(f, key)) return *x;
+double default_of(const Fields& f, std::string_view key) {
   const auto d = f.spec(key).default_number();
   if (!d) throw std::logic_error("scenario field table: " + f.table_of(key) + " has no number default");
   return *d;
+}
+
+double number_or_default(const Fields& f, std::string_view key) {
+  if (const auto x = number(f, key)) return *x;
+  return default_of(f, key);
 }
 
 std::optional<std::uint64_t> integer(const Fields& f, std::string_view key) {
@@ -128,9 +132,7 @@ std::optional<std::uint64_t> integer(const Fields& f, std::string_view key) {
 
 std::uint64_t integer_or_default(const Fields& f, std::string_view key) {
   if (const auto x = integer(f, key)) return *x;
-  const auto d = f.spec(key).default_number();
-  if (!d) throw std::logic_error("scenario field table: " + f.table_of(key) + " has no integer default");
-  return static_cast<std::uint64_t>(*d);
+  return static_cast<std::uint64_t>(default_of(f, key));
 }
 
 std::optional<std::string> text(const Fields& f, std::string_view key) {

@@ -142,7 +142,10 @@ inline Need need_of(const fields::Field& spec) { return spec.required ? Need::Re
 // Readers by the field table: the range, whether the field is required, its
 // default and its choices come from the key's entry (f.spec(key)).
 std::optional<double> number(const Fields& f, std::string_view key);
-double number_or_default(const Fields& f, std::string_view key);  // the entry's default when absent or invalid
+double number_or_default(const Fields& f, std::string_view key);
+// The entry's default as a number, for a reader that also needs to know
+// whether the field was given (std::logic_error if the entry has none).
+double default_of(const Fields& f, std::string_view key);  // the entry's default when absent or invalid
 std::optional<std::uint64_t> integer(const Fields& f, std::string_view key);
 std::uint64_t integer_or_default(const Fields& f, std::string_view key);
 std::optional<std::string> text(const Fields& f, std::string_view key);  // String, Name and Const entries

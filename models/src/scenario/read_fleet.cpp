@@ -19,12 +19,12 @@ bool read_flash(const Fields& fl, FlashTiming& flash) {
   const auto sector = integer(fl, "sector_bytes");
   if (sector && (*sector & (*sector - 1)) != 0)
     fl.error("sector_bytes", std::to_string(*sector) + " is not a power of two (expected a power of two >= 256)");
-  flash.sector_bytes = static_cast<std::uint32_t>(sector.value_or(*fl.spec("sector_bytes").default_number()));
+  flash.sector_bytes = static_cast<std::uint32_t>(sector.value_or(default_of(fl, "sector_bytes")));
   flash.erase_s_per_sector = number_or_default(fl, "erase_ms_per_sector") / 1e3;
   flash.program_s_per_kb = number_or_default(fl, "program_ms_per_kb") / 1e3;
   flash.write_watts = number_or_default(fl, "write_mw") / 1e3;
   const auto slot = integer(fl, "slot_kb");
-  flash.slot_bytes = static_cast<std::uint32_t>(slot.value_or(*fl.spec("slot_kb").default_number()) * 1024);
+  flash.slot_bytes = static_cast<std::uint32_t>(slot.value_or(default_of(fl, "slot_kb")) * 1024);
   return slot.has_value() || !fl.has("slot_kb");
 }
 
@@ -306,8 +306,8 @@ Battery ScenarioReader::read_battery(const Fields& b) {
   out.update_margin = number_or_default(b, "update_margin");
   const auto min_soc = number(b, "min_soc");
   const auto brownout = number(b, "brownout_soc");
-  out.min_soc = min_soc.value_or(*b.spec("min_soc").default_number());
-  out.brownout_soc = brownout.value_or(*b.spec("brownout_soc").default_number());
+  out.min_soc = min_soc.value_or(default_of(b, "min_soc"));
+  out.brownout_soc = brownout.value_or(default_of(b, "brownout_soc"));
   if ((min_soc || !b.has("min_soc")) && (brownout || !b.has("brownout_soc")) && !(out.brownout_soc < out.min_soc))
     b.error("brownout_soc", format_number(out.brownout_soc) + " is not below min_soc " + format_number(out.min_soc) +
                                 " (expected brownout_soc < min_soc: an update never starts where it would brown out)");

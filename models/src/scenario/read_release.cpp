@@ -118,17 +118,11 @@ void ScenarioReader::read_release_rest(const Fields& f) {
   // takes those it does not give from "default".
   const std::string default_table = f.table_of("behaviour") + "/default";
   const std::string entry_table = f.table_of("behaviour") + "/*";
-  const auto default_of = [&](std::string_view key) {
-    const fields::Field* spec = fields::child(default_table, key);
-    if (!spec || !spec->default_number())
-      throw std::logic_error("scenario field table: " + default_table + "/" + std::string(key) +
-                             " has no number default");
-    return *spec->default_number();
-  };
+  const Fields defaults(diag_, empty_object(), f.path_of("behaviour") + "/default", default_table);
   ReleaseBehaviour fallback;
-  fallback.failing_device_share = default_of("failing_device_share");
-  fallback.boot_failure_probability = default_of("boot_failure_probability");
-  fallback.crash_per_day = default_of("crash_per_day");
+  fallback.failing_device_share = default_of(defaults, "failing_device_share");
+  fallback.boot_failure_probability = default_of(defaults, "boot_failure_probability");
+  fallback.crash_per_day = default_of(defaults, "crash_per_day");
   r.behaviour.assign(s_.hardware.size(), fallback);
   const Json* behaviour = object(f, "behaviour");
   if (!behaviour) return;
@@ -174,9 +168,9 @@ void ScenarioReader::read_polling(const Fields& root) {
   const Fields b(diag_, or_empty(object(f, "backoff")), f.path_of("backoff"), f.table_of("backoff"));
   const auto initial = number(b, "initial_s");
   const auto max = number(b, "max_s");
-  p.backoff_initial_s = initial ? *initial : *b.spec("initial_s").default_number();
+  p.backoff_initial_s = initial ? *initial : default_of(b, "initial_s");
   p.backoff_factor = number_or_default(b, "factor");
-  p.backoff_max_s = max ? *max : *b.spec("max_s").default_number();
+  p.backoff_max_s = max ? *max : default_of(b, "max_s");
   // max_s >= initial_s, when both are valid or defaulted.
   if ((initial || !b.has("initial_s")) && (max || !b.has("max_s")) && p.backoff_max_s < p.backoff_initial_s)
     b.error("max_s", format_number(p.backoff_max_s) + " is below initial_s " + format_number(p.backoff_initial_s) +
@@ -255,7 +249,7 @@ void ScenarioReader::read_prices(const Fields& root) {
   s_.prices.service_call_usd = number_or_default(f, "service_call_usd");
   // bytes_per_mb is a number that must be one of the entry's choices.
   const fields::Field& spec = f.spec("bytes_per_mb");
-  s_.prices.bytes_per_mb = *spec.default_number();
+  s_.prices.bytes_per_mb = default_of(f, "bytes_per_mb");
   if (const Json* v = f.find("bytes_per_mb")) {
     bool supported = false;
     if (v->is_number())

@@ -9,28 +9,6 @@ namespace ota::models::scenario_detail {
 
 namespace {
 
-// The table's default of `key` in `f`, for a field whose reader also needs to
-// know whether it was given.
-double default_of(const Fields& f, std::string_view key) {
-  const auto d = f.spec(key).default_number();
-  if (!d) throw std::logic_error("scenario field table: " + f.table_of(key) + " has no number default");
-  return *d;
-}
-
-// The entry of the items of the array or map `key` in `f` ("<path>/*").
-const fields::Field& item_of(const Fields& f, std::string_view key) {
-  const fields::Field* e = fields::child(f.table_of(key), "*");
-  if (!e) throw std::logic_error("scenario field table has no entry " + f.table_of(key) + "/*");
-  return *e;
-}
-
-// An array by the table whose emptiness (the entry's min_items) the caller
-// reports in its own words.
-const Json* array_of(const Fields& f, std::string_view key) {
-  const fields::Field& spec = f.spec(key);
-  return array(f, key, need_of(spec), spec.expected());
-}
-
 // A gate's field: as given; else, in a stage's gate, the rollout gate's value
 // (`inherited`); else the table's default.
 double number_or_inherited(const Fields& f, std::string_view key, const Gate* inherited, double Gate::*member) {
@@ -137,7 +115,7 @@ void ScenarioReader::read_rollout(const Fields& root) {
                       "/rollout/gate)");
   }
   {
-    const fields::Field& window = item_of(f, "maintenance_windows");
+    const fields::Field& window = item_spec(f, "maintenance_windows");
     const std::string what = window.expected();  // "an object: a maintenance window"; for_each_region adds "an object: "
     const std::string noun(what.substr(what.find(": ") + 2));
     for_each_region(f, "maintenance_windows",
@@ -166,7 +144,7 @@ void ScenarioReader::read_rollout(const Fields& root) {
     R.on_pause = d;
   }
   // Without stages (or with a ramp): the table's default stages, read like given ones.
-  const Json* stages = array_of(f, "stages");
+  const Json* stages = array_unsized(f, "stages");
   Json default_stages;
   if (!stages) {
     default_stages = Json::parse(f.spec("stages").default_json);
@@ -177,7 +155,7 @@ void ScenarioReader::read_rollout(const Fields& root) {
     diag_.add(spath, "[] is empty (expected at least one stage, the last at 100 percent)");
     return;
   }
-  const fields::Field& stage_entry = item_of(f, "stages");
+  const fields::Field& stage_entry = item_spec(f, "stages");
   const std::string stage_table(stage_entry.path);
   R.stages.clear();
   bool have_previous = false;       // the previous stage had a valid percent:
@@ -198,13 +176,13 @@ void ScenarioReader::read_rollout(const Fields& root) {
     stage.gate = default_gate;
     if (const Json* g = st.find("gate"))
       stage.gate = read_gate(*g, st.path_of("gate"), st.table_of("gate"), &default_gate);
-    if (const Json* groups = array_of(st, "groups")) {
+    if (const Json* groups = array_unsized(st, "groups")) {
       if (st.has("percent"))
         st.error("groups", "a stage with both \"groups\" and \"percent\" (expected one: a named-group stage or a "
                            "percent of the fleet)");
       if (last) st.error("groups", "a named-group stage is the last stage (expected the last stage at 100 percent)");
       if (groups->empty()) st.error("groups", "[] is empty (expected at least one group name)");
-      const fields::Field& group_entry = item_of(st, "groups");
+      const fields::Field& group_entry = item_spec(st, "groups");
       for (std::size_t k = 0; k < groups->size(); ++k) {
         const Json& g = (*groups)[k];
         const auto it = g.is_string() ? std::find(s_.groups.begin(), s_.groups.end(), g.get<std::string>())
@@ -247,11 +225,11 @@ void ScenarioReader::read_check(const Fields& root) {
   const Fields f(diag_, or_empty(check), root.path_of("check"), root.table_of("check"));
   s_.check.replications = static_cast<std::uint32_t>(integer_or_default(f, "replications"));
   if (!check) return;
-  const Json* expect = array_of(f, "expect");
+  const Json* expect = array_unsized(f, "expect");
   if (!expect) return;
   const std::string epath = f.path_of("expect");
   if (expect->empty()) diag_.add(epath, "[] is empty (expected at least one expectation)");
-  const fields::Field& expectation = item_of(f, "expect");
+  const fields::Field& expectation = item_spec(f, "expect");
   for (std::size_t i = 0; i < expect->size(); ++i) {
     const std::string path = child(epath, i);
     const Json& entry = (*expect)[i];

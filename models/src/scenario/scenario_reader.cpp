@@ -36,7 +36,7 @@ void ScenarioReader::read_header(const Fields& f) {
   const auto horizon_h = number(f, "horizon_h");
   const auto bin_min = number(f, "bin_minutes");
   if (horizon_h) s_.horizon_s = *horizon_h * 3600;
-  s_.bin_s = (bin_min ? *bin_min : *f.spec("bin_minutes").default_number()) * 60;
+  s_.bin_s = (bin_min ? *bin_min : default_of(f, "bin_minutes")) * 60;
   horizon_ok_ = horizon_h.has_value();
   if (horizon_h && (bin_min || !f.has("bin_minutes"))) {
     const double bins = s_.horizon_s / s_.bin_s;
